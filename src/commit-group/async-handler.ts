@@ -1,0 +1,90 @@
+// Asynchronous commit (synchronous_commit = off): the commit copies its redo into the active buffer
+// and returns at once; a background writer flushes the buffer every wal_writer_delay. What was not
+// flushed when the machine crashes is lost (PostgreSQL documents up to three times the delay).
+// Buffered redo is bounded by async_redo_buffer_size_max: past it a commit waits for the next flush
+// (back-pressure) instead of growing memory without bound.
+
+import type { Timer } from '../io/clock.js';
+import type { HandlerContext, LogStats, RedoLogHandler } from './redo-log-handler.js';
+import { emptyStats } from './redo-log-handler.js';
+import type { WalWriter } from '../wal/wal-writer.js';
+
+export class AsyncRedoLogHandler implements RedoLogHandler {
+  readonly mode = 'asynchronous' as const;
+  private readonly s: LogStats = emptyStats('asynchronous');
+  private active: Uint8Array[] = [];
+  private activeBytes = 0;
+  private activeTransactions = 0;
+  private timer: Timer | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private readonly wal: WalWriter;
+
+  constructor(private readonly ctx: HandlerContext) {
+    this.wal = ctx.wal!;
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    this.timer = this.ctx.clock.setTimer(this.ctx.config.walWriterDelayUs, () => {
+      this.timer = undefined;
+      void this.flushRound().catch(() => undefined).finally(() => this.arm());
+    });
+  }
+
+  commit(buffers: Uint8Array[]): Promise<void> | undefined {
+    if (this.wal.failed) return Promise.reject(this.wal.failed);
+    for (const b of buffers) {
+      this.active.push(b);
+      this.activeBytes += b.length;
+    }
+    this.activeTransactions++;
+    this.s.buffers += buffers.length;
+    this.s.transactions++;
+    if (this.activeBytes >= this.ctx.config.asyncRedoBufferBytesMax) return this.flushRound();
+    return undefined;
+  }
+
+  /** One background-writer round: swap the active buffer out and write+flush it on lane 0. */
+  private flushRound(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flushRound());
+    if (this.active.length === 0) return Promise.resolve();
+    const buffers = this.active;
+    const transactions = this.activeTransactions;
+    this.active = [];
+    this.activeBytes = 0;
+    this.activeTransactions = 0;
+    const run = (async () => {
+      const batch = this.wal.place(buffers);
+      this.s.flushes++;
+      this.s.walBytes += batch.endLsn - batch.startLsn;
+      await this.wal.write(batch, 0);
+      this.ctx.observer?.flushed?.(0, batch.startLsn, batch.endLsn, transactions, batch.endLsn - batch.startLsn, this.ctx.clock.nowUs());
+    })();
+    this.flushing = run;
+    return run.finally(() => {
+      if (this.flushing === run) this.flushing = undefined;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.flushRound();
+    await this.wal.drain();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timer?.cancel();
+    await this.flush();
+  }
+
+  abandon(): void {
+    this.closed = true;
+    this.timer?.cancel();
+  }
+
+  stats(): LogStats {
+    return { ...this.s };
+  }
+}

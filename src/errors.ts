@@ -1,0 +1,325 @@
+// Typed errors for everything a user (or the machine) can cause. Every error carries MOT's internal
+// error code, the return code (RC_*) reported to users and its SQLSTATE, and a message naming the
+// table, column, key, parameter or file involved. Programmer errors use `assert` instead.
+//
+// Codes and SQLSTATEs follow openGauss's MOT FDW mapping (fdw_adapter/mot_fdw_error.cpp) and
+// openGauss's errcodes table; the HV0xx codes are openGauss's FDW-specific classes.
+
+/** MOT's internal error codes (MOT_ERROR_*). */
+export const MotCode = {
+  MOT_NO_ERROR: 0,
+  MOT_ERROR_OOM: 1,
+  MOT_ERROR_INVALID_CFG: 2,
+  MOT_ERROR_INVALID_ARG: 3,
+  MOT_ERROR_SYSTEM_FAILURE: 4,
+  MOT_ERROR_RESOURCE_LIMIT: 5,
+  MOT_ERROR_INTERNAL: 6,
+  MOT_ERROR_RESOURCE_UNAVAILABLE: 7,
+  MOT_ERROR_UNIQUE_VIOLATION: 8,
+  MOT_ERROR_INVALID_MEMORY_SIZE: 9,
+  MOT_ERROR_INDEX_OUT_OF_RANGE: 10,
+  MOT_ERROR_INVALID_STATE: 11,
+} as const;
+export type MotCodeName = keyof typeof MotCode;
+
+/** SQLSTATEs used by motsim, by their PostgreSQL/openGauss condition names. */
+export const SqlState = {
+  successful_completion: '00000',
+  fdw_error: 'HV000',
+  fdw_operation_not_supported: 'HV025',
+  fdw_too_many_indexes: 'HV029',
+  fdw_key_size_exceeds_max_allowed: 'HV030',
+  fdw_too_many_ddl_changes_in_transaction_not_allowed: 'HV034',
+  serialization_failure: '40001',
+  invalid_column_definition: '42611',
+  feature_not_supported: '0A000',
+  unique_violation: '23505',
+  undefined_table: '42P01',
+  undefined_column: '42703',
+  out_of_logical_memory: 'YY006',
+  invalid_parameter_value: '22023',
+  config_file_error: 'F0000',
+  too_many_connections: '53300',
+  disk_full: '53100',
+  io_error: '58030',
+  data_corrupted: 'XX001',
+  internal_error: 'XX000',
+  read_only_sql_transaction: '25006',
+  invalid_transaction_state: '25000',
+  insufficient_privilege: '42501',
+  datatype_mismatch: '42804',
+  string_data_right_truncation: '22001',
+  numeric_value_out_of_range: '22003',
+  object_not_in_prerequisite_state: '55000',
+  duplicate_table: '42P07',
+  syntax_error: '42601',
+  lock_not_available: '55P03',
+} as const;
+export type SqlStateName = keyof typeof SqlState;
+
+/** Return codes reported to users (MOT's RC enum, the ones that reach a client). */
+export type ReturnCode =
+  | 'RC_OK'
+  | 'RC_ERROR'
+  | 'RC_ABORT'
+  | 'RC_SERIALIZATION_FAILURE'
+  | 'RC_UNSUPPORTED_COL_TYPE'
+  | 'RC_UNSUPPORTED_COL_TYPE_ARR'
+  | 'RC_EXCEEDS_MAX_ROW_SIZE'
+  | 'RC_COL_NAME_EXCEEDS_MAX_SIZE'
+  | 'RC_COL_SIZE_INVLALID'
+  | 'RC_TABLE_EXCEEDS_MAX_DECLARED_COLS'
+  | 'RC_INDEX_EXCEEDS_MAX_SIZE'
+  | 'RC_TABLE_EXCEEDS_MAX_INDEXES'
+  | 'RC_TXN_EXCEEDS_MAX_DDLS'
+  | 'RC_UNIQUE_VIOLATION'
+  | 'RC_TABLE_NOT_FOUND'
+  | 'RC_INDEX_NOT_FOUND'
+  | 'RC_MEMORY_ALLOCATION_ERROR'
+  | 'RC_NULL_VIOLATION'
+  | 'RC_PANIC'
+  | 'RC_NA';
+
+export interface MotErrorFields {
+  code: MotCodeName;
+  rc: ReturnCode;
+  sqlstate: SqlStateName;
+  message: string;
+  detail?: string;
+  cause?: unknown;
+}
+
+/** The one error class users catch. `rc`, `code` and `sqlstate` say what happened; `message` says where. */
+export class MotError extends Error {
+  /** MOT internal code name, e.g. 'MOT_ERROR_INVALID_CFG'. */
+  readonly code: MotCodeName;
+  /** MOT internal code number, e.g. 2. */
+  readonly codeNumber: number;
+  /** Return code reported to users, e.g. 'RC_UNIQUE_VIOLATION'. */
+  readonly rc: ReturnCode;
+  /** Five-character SQLSTATE, e.g. '23505'. */
+  readonly sqlstate: string;
+  /** SQLSTATE condition name, e.g. 'unique_violation'. */
+  readonly condition: SqlStateName;
+  readonly detail: string | undefined;
+
+  constructor(fields: MotErrorFields) {
+    super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'MotError';
+    this.code = fields.code;
+    this.codeNumber = MotCode[fields.code];
+    this.rc = fields.rc;
+    this.condition = fields.sqlstate;
+    this.sqlstate = SqlState[fields.sqlstate];
+    this.detail = fields.detail;
+  }
+
+  /** One line for logs and CLIs: `ERROR 23505 (RC_UNIQUE_VIOLATION): message. detail`. */
+  toLine(): string {
+    const detail = this.detail ? ` DETAIL: ${this.detail}` : '';
+    return `ERROR ${this.sqlstate} (${this.rc}, ${this.code}): ${this.message}${detail}`;
+  }
+}
+
+export function isMotError(e: unknown): e is MotError {
+  return e instanceof MotError;
+}
+
+/** Programmer error: an impossible state. Never used for anything a user can cause. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`motsim assertion failed: ${message}`);
+}
+
+// ---- Factories: one per situation, so messages stay consistent. ----
+
+export const Errors = {
+  serializationFailure(table: string, key: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_SERIALIZATION_FAILURE',
+      sqlstate: 'serialization_failure',
+      message: 'could not serialize access due to concurrent update',
+      detail: `table "${table}", key ${key}`,
+    });
+  },
+  uniqueViolation(table: string, index: string, key: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_UNIQUE_VIOLATION',
+      rc: 'RC_UNIQUE_VIOLATION',
+      sqlstate: 'unique_violation',
+      message: `duplicate key value violates unique constraint "${index}"`,
+      detail: `Key ${key} already exists in table "${table}".`,
+    });
+  },
+  nullViolation(table: string, column: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_NULL_VIOLATION',
+      sqlstate: 'fdw_error',
+      message: 'Null constraint violated',
+      detail: `NULL value cannot be inserted into non-null column ${column} at table ${table}`,
+    });
+  },
+  tableNotFound(table: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_TABLE_NOT_FOUND',
+      sqlstate: 'undefined_table',
+      message: `Table "${table}" doesn't exist`,
+    });
+  },
+  indexNotFound(index: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_INDEX_NOT_FOUND',
+      sqlstate: 'undefined_table',
+      message: `Index "${index}" doesn't exist`,
+    });
+  },
+  invalidConfig(parameter: string, reason: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_CFG',
+      rc: 'RC_ERROR',
+      sqlstate: 'invalid_parameter_value',
+      message: `invalid configuration parameter "${parameter}": ${reason}`,
+    });
+  },
+  invalidArgument(what: string, reason: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'invalid_parameter_value',
+      message: `invalid ${what}: ${reason}`,
+    });
+  },
+  outOfLogicalMemory(what: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_OOM',
+      rc: 'RC_MEMORY_ALLOCATION_ERROR',
+      sqlstate: 'out_of_logical_memory',
+      message: 'Memory is temporarily unavailable',
+      detail: `reached the maximum logical memory capacity: ${what}`,
+    });
+  },
+  tooManyClients(max: number): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_LIMIT',
+      rc: 'RC_ERROR',
+      sqlstate: 'too_many_connections',
+      message: `sorry, too many clients already (max_connections = ${max})`,
+    });
+  },
+  /** The WAL could not be written or flushed: the commit is NOT durable and was not acknowledged. */
+  walFailure(file: string, operation: string, cause: unknown): MotError {
+    const diskFull = (cause as { code?: string } | undefined)?.code === 'ENOSPC';
+    return new MotError({
+      code: 'MOT_ERROR_SYSTEM_FAILURE',
+      rc: 'RC_ERROR',
+      sqlstate: diskFull ? 'disk_full' : 'io_error',
+      message: `could not ${operation} redo log file "${file}": ${describeCause(cause)}; the transaction was not committed`,
+      cause,
+    });
+  },
+  /** The engine refuses writes after an earlier WAL failure, until it is reopened. */
+  engineReadOnly(reason: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_ERROR',
+      sqlstate: 'read_only_sql_transaction',
+      message: `the engine is read-only until it is reopened: ${reason}`,
+    });
+  },
+  corruption(file: string, offset: number, reason: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INTERNAL',
+      rc: 'RC_PANIC',
+      sqlstate: 'data_corrupted',
+      message: `corrupt data in "${file}" at offset ${offset}: ${reason}`,
+    });
+  },
+  invalidState(what: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_ERROR',
+      sqlstate: 'invalid_transaction_state',
+      message: what,
+    });
+  },
+  notSupported(what: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'feature_not_supported',
+      message: `${what} is not supported`,
+    });
+  },
+  checkpointInProgressTruncate(table: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_NA',
+      sqlstate: 'fdw_operation_not_supported',
+      message: 'A checkpoint is in progress - cannot truncate table.',
+      detail: `table "${table}"`,
+    });
+  },
+  permissionDenied(account: string, what: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'insufficient_privilege',
+      message: `permission denied for account "${account}": ${what}`,
+    });
+  },
+  recoveryFailed(reason: string, cause?: unknown): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INTERNAL',
+      rc: 'RC_PANIC',
+      sqlstate: 'data_corrupted',
+      message: `recovery failed: ${reason}`,
+      cause,
+    });
+  },
+  undefinedColumn(table: string, column: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'undefined_column',
+      message: `column "${column}" of relation "${table}" does not exist`,
+    });
+  },
+  /** A value of the wrong type for its column (or a malformed key). */
+  datatypeMismatch(table: string, column: string, expected: string, got: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'datatype_mismatch',
+      message: `column "${column}" of table "${table}" is of type ${expected} but the value is ${got}`,
+    });
+  },
+  valueTooLong(table: string, column: string, type: string, bytes: number): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'string_data_right_truncation',
+      message: `value too long for type ${type}`,
+      detail: `column "${column}" of table "${table}": ${bytes} bytes`,
+    });
+  },
+  valueOutOfRange(table: string, column: string, type: string, value: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'numeric_value_out_of_range',
+      message: `value ${value} is out of range for type ${type}`,
+      detail: `column "${column}" of table "${table}"`,
+    });
+  },
+};
+
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: string }).code;
+    return code ? `${code}: ${cause.message}` : cause.message;
+  }
+  return String(cause);
+}

@@ -1,0 +1,219 @@
+// WAL redo recovery: replay, serially and in log order, the committed transactions found in the WAL
+// after a starting LSN. Buffers of a transaction are held until its COMMIT buffer arrives; a
+// transaction with no COMMIT (the crash came first) is dropped at the end, so no partial transaction
+// is ever visible. MOT's rules: update of a missing row, duplicate insert, a row operation on a
+// missing table and running out of memory are fatal; delete of a missing row and drop of a missing
+// table are tolerated (counted and reported).
+
+import type { Disk } from '../io/disk.js';
+import type { Clock } from '../io/clock.js';
+import type { Catalog } from '../catalog.js';
+import type { Row } from '../store/schema.js';
+import type { TableDef } from '../store/schema.js';
+import type { Table } from '../store/table.js';
+import { Errors, MotError, describeCause } from '../errors.js';
+import { readWal, truncateTornTail, type WalEnd } from '../wal/wal-reader.js';
+import { FrameType } from '../wal/wal-format.js';
+import { decodeDdlBody, decodeRedoBuffer, RedoFormatError, type RedoBuffer, type RedoEntry } from '../redo/redo-decoder.js';
+import { readColumnSet } from '../redo/column-set.js';
+import { RedoEndOp, RedoOp, redoOpName } from '../redo/redo-format.js';
+
+export interface WalReplayOptions {
+  segmentBytes: number;
+  /** Start reading here (a frame boundary: the checkpoint's LSN, or 0). */
+  fromLsn: number;
+  /** Transactions whose commit CSN is at or below this were already in the checkpoint: skip them. */
+  skipCsnAtOrBelow: number;
+  sockets: number;
+  /** Cut a torn tail (keeping a copy of the bytes). false: only report it (inspect, waldump). */
+  repairTornTail: boolean;
+}
+
+export interface WalReplayReport {
+  segments: number;
+  framesRead: number;
+  transactionsReplayed: number;
+  transactionsSkipped: number;
+  entriesApplied: number;
+  /** Transactions with buffers but no COMMIT (dropped). */
+  transactionsDropped: number;
+  toleratedErrors: number;
+  toleratedSamples: string[];
+  end: WalEnd;
+  /** Bytes cut from a torn tail (copied to wal/torn-<lsn>.bin first). */
+  tornBytesCut: number;
+  maxCsn: number;
+  maxTxId: number;
+  elapsedMs: number;
+}
+
+export async function replayWal(disk: Disk, walDir: string, catalog: Catalog, clock: Clock, opts: WalReplayOptions): Promise<WalReplayReport> {
+  const t0 = clock.nowUs();
+  const scan = await readWal(disk, walDir, { segmentBytes: opts.segmentBytes, fromLsn: opts.fromLsn });
+  const replayer = new Replayer(catalog, opts);
+  for (const frame of scan.frames) {
+    if (frame.type !== FrameType.REDO) continue;
+    replayer.frame(frame.lsn, frame.segment, frame.payload);
+  }
+  let tornBytesCut = 0;
+  if (scan.end.kind === 'torn' && opts.repairTornTail) {
+    tornBytesCut = await truncateTornTail(disk, walDir, scan.end, opts.segmentBytes);
+  }
+  return {
+    segments: scan.segments.length,
+    framesRead: scan.frames.length,
+    ...replayer.counts(),
+    end: scan.end,
+    tornBytesCut,
+    elapsedMs: (clock.nowUs() - t0) / 1000,
+  };
+}
+
+class Replayer {
+  private readonly open = new Map<number, RedoBuffer[]>();
+  private replayed = 0;
+  private skipped = 0;
+  private applied = 0;
+  private tolerated = 0;
+  private readonly samples: string[] = [];
+  private maxCsn = 0;
+  private maxTxId = 0;
+  private nextSocket = 0;
+  private lsn = 0;
+  private segment = '';
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly opts: WalReplayOptions,
+  ) {}
+
+  frame(lsn: number, segment: string, payload: Uint8Array): void {
+    this.lsn = lsn;
+    this.segment = segment;
+    let buf: RedoBuffer;
+    try {
+      buf = decodeRedoBuffer(payload);
+    } catch (e) {
+      if (e instanceof RedoFormatError) {
+        throw Errors.corruption(segment, lsn % this.opts.segmentBytes, `redo buffer inside a valid frame is malformed (${e.message} at byte ${e.offset})`);
+      }
+      throw e;
+    }
+    this.maxTxId = Math.max(this.maxTxId, buf.txId);
+    if (buf.endOp === RedoEndOp.PARTIAL) {
+      const list = this.open.get(buf.txId) ?? [];
+      list.push(buf);
+      this.open.set(buf.txId, list);
+      return;
+    }
+    const parts = this.open.get(buf.txId) ?? [];
+    this.open.delete(buf.txId);
+    if (buf.endOp === RedoEndOp.ROLLBACK) return;
+    this.maxCsn = Math.max(this.maxCsn, buf.csn);
+    if (buf.csn <= this.opts.skipCsnAtOrBelow) {
+      this.skipped++;
+      return;
+    }
+    for (const p of parts) this.applyAll(p.entries, buf.csn);
+    this.applyAll(buf.entries, buf.csn);
+    this.replayed++;
+  }
+
+  counts() {
+    return {
+      transactionsReplayed: this.replayed,
+      transactionsSkipped: this.skipped,
+      entriesApplied: this.applied,
+      transactionsDropped: this.open.size,
+      toleratedErrors: this.tolerated,
+      toleratedSamples: this.samples,
+      maxCsn: this.maxCsn,
+      maxTxId: this.maxTxId,
+    };
+  }
+
+  private applyAll(entries: RedoEntry[], csn: number): void {
+    for (const e of entries) {
+      try {
+        this.apply(e, csn);
+      } catch (err) {
+        if (err instanceof MotError && err.rc === 'RC_PANIC') throw err;
+        throw this.fatal(`${redoOpName(e.op)} on table id ${e.tableId} failed: ${describeCause(err)}`, err);
+      }
+      this.applied++;
+    }
+  }
+
+  private apply(e: RedoEntry, csn: number): void {
+    switch (e.op) {
+      case RedoOp.CREATE_TABLE: {
+        if (this.catalog.byIdOrUndefined(e.tableId)) throw this.fatal(`table id ${e.tableId} is created twice`);
+        this.catalog.createFromDef(e.tableId, decodeDdlBody<TableDef>(e.body));
+        return;
+      }
+      case RedoOp.DROP_TABLE: {
+        const t = this.catalog.byIdOrUndefined(e.tableId);
+        if (!t) return this.tolerate(`drop of missing table id ${e.tableId}`);
+        this.catalog.drop(t);
+        return;
+      }
+      case RedoOp.TRUNCATE_TABLE:
+        this.table(e).truncate();
+        return;
+      case RedoOp.CREATE_ROW: {
+        const t = this.table(e);
+        const { row } = readColumnSet(e.body, t.schema.def.columns);
+        if (t.lookup(t.keyOf(row)) !== undefined) throw this.fatal(`duplicate insert of key ${t.formatKey(t.keyOf(row))} into table "${t.name}"`);
+        t.insert(row, this.socket(), csn);
+        return;
+      }
+      case RedoOp.UPDATE_ROW: {
+        const t = this.table(e);
+        const { row } = readColumnSet(e.body, t.schema.def.columns);
+        const key = t.keyOf(row);
+        const slot = t.lookup(key);
+        if (slot === undefined) throw this.fatal(`update of missing row ${t.formatKey(key)} in table "${t.name}"`);
+        t.update(slot, withoutKey(t, row), csn);
+        return;
+      }
+      case RedoOp.REMOVE_ROW: {
+        const t = this.table(e);
+        const { row } = readColumnSet(e.body, t.schema.def.columns);
+        const key = t.keyOf(row);
+        const slot = t.lookup(key);
+        if (slot === undefined) return this.tolerate(`delete of missing row ${t.formatKey(key)} in table "${t.name}"`);
+        t.remove(slot);
+        return;
+      }
+      default:
+        throw this.fatal(`redo operation ${redoOpName(e.op)} is not supported by this version`);
+    }
+  }
+
+  private table(e: RedoEntry): Table {
+    const t = this.catalog.byIdOrUndefined(e.tableId);
+    if (!t) throw this.fatal(`${redoOpName(e.op)} on missing table id ${e.tableId}`);
+    return t;
+  }
+
+  private socket(): number {
+    const s = this.nextSocket;
+    this.nextSocket = (s + 1) % this.opts.sockets;
+    return s;
+  }
+
+  private tolerate(what: string): void {
+    this.tolerated++;
+    if (this.samples.length < 20) this.samples.push(`${what} (LSN ${this.lsn})`);
+  }
+
+  private fatal(what: string, cause?: unknown): MotError {
+    return Errors.recoveryFailed(`${what} (WAL record at LSN ${this.lsn}, file ${this.segment})`, cause);
+  }
+}
+
+function withoutKey(table: Table, row: Row): Row {
+  const out: Row = { ...row };
+  for (const name of table.schema.def.primaryKey) delete out[name];
+  return out;
+}

@@ -1,0 +1,706 @@
+// A table's rows in memory: fixed-size slots in 2 MiB chunks taken from the inserting session's NUMA
+// node, a primary index (key -> slot) and secondary indexes ((index key, primary key) -> slot).
+// Invariants: a slot is LIVE iff the primary index and every secondary index each hold exactly one
+// entry pointing at it; free slots are all-zero; slot ids change only in vacuum().
+
+import { Errors, assert } from '../errors.js';
+import { CHUNK_BYTES, type Chunk, type ChunkPools } from './chunk-pool.js';
+import {
+  ROW_FLAGS_OFFSET,
+  ROW_FLAG_LIVE,
+  checkRawRow,
+  readColumnAt,
+  readCsn,
+  writeColumnAt,
+  writeCsn,
+  type RowCodec,
+  type RowLayout,
+} from './row-layout.js';
+import {
+  KeyCodec,
+  encodeComponent,
+  formatKeyValues,
+  newTree,
+  prefixSuccessor,
+  type BTree,
+  type KeyPrimitive,
+} from './key.js';
+import type { ColumnInfo, IndexInfo, Row, TableSchema, Value } from './schema.js';
+
+/**
+ * Address of a row slot: chunkNumber * slotsPerChunk + slotIndex, where chunkNumber indexes the
+ * table's own chunk list. O(1) to resolve; valid until the row is removed or the table vacuumed.
+ */
+export type SlotId = number;
+
+/** Slot ids stay below 2^31 so `| 0` arithmetic is exact and ids are small integers in V8. */
+export const SLOT_IDS_MAX = 2 ** 31;
+/** Rows a scan reads from the index at a time; it re-seeks after any change to the table. */
+export const SCAN_BATCH_ROWS = 64;
+
+// Rough V8 costs behind memoryBytes().indexBytesEstimate (64-bit, no pointer compression).
+const INDEX_ENTRY_BYTES = 24; // key + value slots in a ~3/4-full leaf, plus internal nodes
+/** int64 keys: Smi (0 bytes) below 2^31, unboxed or boxed doubles above; bigints past 2^53. */
+const INT64_KEY_BYTES = 8;
+const HEAP_NUMBER_BYTES = 16;
+const STRING_HEADER_BYTES = 24;
+
+export interface ScanOptions {
+  limit?: number;
+  /** Descending key order over the same range. */
+  reverse?: boolean;
+  /** Whether `to` itself (or, for a composite prefix, every key starting with it) is in range. */
+  toInclusive?: boolean;
+}
+
+export interface TableMemory {
+  /** Chunks held by the table x 2 MiB (what MOT reports as the table's size). */
+  dataBytes: number;
+  /** Live rows x slot bytes. */
+  liveRowBytes: number;
+  /** JS-heap cost of the primary and secondary indexes, estimated from entry counts and key sizes. */
+  indexBytesEstimate: number;
+  chunks: number;
+}
+
+interface SocketCursor {
+  /** Chunk being filled (-1 before the first). */
+  chunkNo: number;
+  /** Next never-used slot index in that chunk; slotsPerChunk when full. */
+  nextIndex: number;
+  /** Freed slots of this socket's chunks, reused first (LIFO). */
+  readonly freeSlots: SlotId[];
+}
+
+class SecondaryIndex {
+  readonly tree: BTree<string, SlotId>;
+  readonly codec: KeyCodec;
+  readonly columns: readonly ColumnInfo[];
+  readonly columnNames: readonly string[];
+  entryChars = 0;
+
+  constructor(
+    readonly info: IndexInfo,
+    table: string,
+    all: readonly ColumnInfo[],
+  ) {
+    this.columns = info.columns.map((i) => all[i]);
+    this.columnNames = this.columns.map((c) => c.name);
+    this.codec = new KeyCodec(table, this.columns, true);
+    this.tree = newTree<string>((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+export class Table {
+  readonly name: string;
+  private readonly layout: RowLayout;
+  private readonly codec: RowCodec;
+  private readonly slotBytes: number;
+  private readonly slotsPerChunk: number;
+  private readonly pk: KeyCodec;
+  private readonly pkColumns: readonly ColumnInfo[];
+  private readonly pkNames: readonly string[];
+  private readonly primary: BTree<KeyPrimitive, SlotId>;
+  private readonly secondaries: readonly SecondaryIndex[];
+  private readonly byIndexName: ReadonlyMap<string, SecondaryIndex>;
+  private readonly allocPurpose: string;
+
+  private chunks: (Chunk | undefined)[] = [];
+  private freeChunkNos: number[] = [];
+  private chunkCount = 0;
+  private cursors: (SocketCursor | undefined)[] = [];
+  private rows = 0;
+  /** Bumped by every insert/remove/vacuum/truncate: open scans re-seek when it moves. */
+  private modCount = 0;
+  private primaryKeyChars = 0;
+  private isDropped = false;
+  /** Chunk of the slot last resolved by locate() (avoids allocating a pair per call). */
+  private hit: Chunk | undefined;
+  private readonly pairScratch: [KeyPrimitive, SlotId] = [0, 0];
+
+  constructor(
+    readonly id: number,
+    readonly schema: TableSchema,
+    private readonly pools: ChunkPools,
+  ) {
+    this.name = schema.name;
+    this.layout = schema.layout;
+    this.codec = schema.codec;
+    this.slotBytes = schema.rowBytes;
+    this.slotsPerChunk = Math.floor(CHUNK_BYTES / this.slotBytes);
+    this.pkColumns = schema.primaryKey.map((i) => schema.columns[i]);
+    this.pkNames = this.pkColumns.map((c) => c.name);
+    this.pk = new KeyCodec(schema.name, this.pkColumns, false);
+    this.primary = newTree<KeyPrimitive>(this.pk.compare);
+    this.secondaries = schema.indexes.map((info) => new SecondaryIndex(info, schema.name, schema.columns));
+    this.byIndexName = new Map(this.secondaries.map((ix) => [ix.info.name, ix]));
+    this.allocPurpose = `rows of table "${schema.name}"`;
+  }
+
+  get dropped(): boolean {
+    return this.isDropped;
+  }
+
+  // ---- reads ----
+
+  /** Slot of the row with this primary key (single value, or array for composite), if any. */
+  lookup(key: Value | Value[]): SlotId | undefined {
+    return this.primary.get(this.pk.encode(key, false));
+  }
+
+  /** Slot of the row whose encodeKey() is `encodedKey` (skips re-encoding a key the caller holds). */
+  lookupEncoded(encodedKey: KeyPrimitive): SlotId | undefined {
+    return this.primary.get(encodedKey);
+  }
+
+  readRow(slot: SlotId): Row {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    return this.codec.decode(chunk.buf, chunk.view, base);
+  }
+
+  readColumn(slot: SlotId, column: number): Value {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    assert(column >= 0 && column < this.layout.columns.length, `column ${column} of table "${this.name}" exists`);
+    return readColumnAt(chunk.buf, chunk.view, base, this.layout, column);
+  }
+
+  /** CSN of the last committed writer of the row (its OCC version). */
+  version(slot: SlotId): number {
+    const base = this.locate(slot);
+    return readCsn(this.hit!.view, base);
+  }
+
+  setVersion(slot: SlotId, csn: number): void {
+    const base = this.locate(slot);
+    writeCsn(this.hit!.view, base, csn);
+  }
+
+  isLive(slot: SlotId): boolean {
+    const cn = (slot / this.slotsPerChunk) | 0;
+    const chunk = this.chunks[cn];
+    if (chunk === undefined || !Number.isInteger(slot) || slot < 0) return false;
+    return (chunk.buf[(slot - cn * this.slotsPerChunk) * this.slotBytes + ROW_FLAGS_OFFSET] & ROW_FLAG_LIVE) !== 0;
+  }
+
+  /** NUMA node whose memory holds the row. */
+  socketOf(slot: SlotId): number {
+    this.locate(slot);
+    return this.hit!.socket;
+  }
+
+  /** The raw slot bytes (header + row), a view into chunk memory: copy it before the row can change. */
+  rowBytes(slot: SlotId): Uint8Array {
+    const base = this.locate(slot);
+    return this.hit!.buf.subarray(base, base + this.slotBytes);
+  }
+
+  /**
+   * Slots in primary key order over [from, to) ([from, to] with toInclusive). For a composite key a
+   * bound may be a prefix (first k columns). Safe against changes made while iterating: after any
+   * insert/remove it re-seeks past the last key it yielded.
+   */
+  scan(from?: Value | Value[], to?: Value | Value[], options: ScanOptions = {}): Iterable<SlotId> {
+    this.checkNotDropped();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 0) || (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))) {
+      throw Errors.invalidArgument(`scan limit on table "${this.name}"`, `must be an integer >= 0, got ${limit}`);
+    }
+    const lo = from === undefined ? undefined : this.pk.encode(from, true);
+    let hi: KeyPrimitive | undefined;
+    let hiInclusive = options.toInclusive === true;
+    if (to !== undefined) {
+      hi = this.pk.encode(to, true);
+      if (this.pk.isPrefix(to) && hiInclusive) {
+        hi = prefixSuccessor(hi as string);
+        hiInclusive = false;
+      }
+    }
+    return options.reverse === true ? this.scanDown(lo, hi, hiInclusive, limit) : this.scanUp(lo, hi, hiInclusive, limit);
+  }
+
+  /** Slots whose index key equals `key` (a prefix of a composite index key matches all it starts). */
+  lookupIndex(indexName: string, key: Value | Value[]): SlotId[] {
+    const ix = this.byIndexName.get(indexName);
+    if (ix === undefined) throw Errors.indexNotFound(`${indexName}" of table "${this.name}`);
+    const prefix = ix.codec.encode(key, true) as string;
+    const out: SlotId[] = [];
+    for (const pair of ix.tree.entries(prefix, this.pairScratch as unknown as [string, SlotId])) {
+      if (!pair[0].startsWith(prefix)) break;
+      out.push(pair[1]);
+    }
+    return out;
+  }
+
+  // ---- keys ----
+
+  /** The primitive the primary index is keyed by; a composite key (or a prefix of one) is a string. */
+  encodeKey(key: Value | Value[]): string | number | bigint {
+    return this.pk.encode(key, true);
+  }
+
+  /** Orders two encodeKey() results as the primary index does. */
+  compareEncodedKeys(a: KeyPrimitive, b: KeyPrimitive): number {
+    return this.pk.compare(a, b);
+  }
+
+  /** Primary key of a row object (value, or array for composite); int64 numbers become bigint. */
+  keyOf(row: Row): Value | Value[] {
+    const cols = this.pkColumns;
+    if (cols.length === 1) return normalizeKeyValue(cols[0], row[cols[0].name]);
+    return cols.map((c) => normalizeKeyValue(c, row[c.name]));
+  }
+
+  keyOfSlot(slot: SlotId): Value | Value[] {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    const cols = this.pkColumns;
+    if (cols.length === 1) return readColumnAt(chunk.buf, chunk.view, base, this.layout, cols[0].index);
+    return cols.map((c) => readColumnAt(chunk.buf, chunk.view, base, this.layout, c.index));
+  }
+
+  /** `(id)=(42)`, for messages. */
+  formatKey(key: Value | Value[]): string {
+    return formatKeyValues(this.pkNames, Array.isArray(key) ? key : [key as Value]);
+  }
+
+  // ---- writes ----
+
+  /** What insert (partial = false) and update (partial = true) check, without writing. */
+  validateRow(row: Row, partial: boolean): void {
+    this.schema.checkRow(row, partial);
+  }
+
+  /** Validates, allocates a slot on `socket`'s memory, writes the row with version `csn`, indexes it. */
+  insert(row: Row, socket: number, csn: number): SlotId {
+    this.checkNotDropped();
+    this.schema.checkRow(row, false);
+    const key = this.pk.fromRow(row);
+    const slot = this.allocSlot(socket);
+    const base = this.slotBase(slot);
+    const chunk = this.hit!;
+    this.codec.encode(chunk.buf, chunk.view, base, row);
+    writeCsn(chunk.view, base, csn);
+    chunk.buf[base + ROW_FLAGS_OFFSET] = ROW_FLAG_LIVE;
+    this.indexNewRow(slot, key, chunk, base);
+    return slot;
+  }
+
+  /**
+   * Recovery/checkpoint load: `bytes` is a slot image from rowBytes() (its header is replaced by
+   * `csn` and LIVE). Checked structurally, then indexed like insert().
+   */
+  insertRaw(bytes: Uint8Array, socket: number, csn: number): SlotId {
+    this.checkNotDropped();
+    if (!(bytes instanceof Uint8Array) || bytes.length !== this.slotBytes) {
+      throw Errors.invalidArgument(`raw row for table "${this.name}"`, `expected ${this.slotBytes} bytes, got ${bytes?.length}`);
+    }
+    const slot = this.allocSlot(socket);
+    const base = this.slotBase(slot);
+    const chunk = this.hit!;
+    chunk.buf.set(bytes, base);
+    chunk.view.setUint32(base + ROW_FLAGS_OFFSET, ROW_FLAG_LIVE, true);
+    writeCsn(chunk.view, base, csn);
+    const reason = checkRawRow(chunk.buf, chunk.view, base, this.layout);
+    if (reason !== undefined) {
+      this.releaseSlot(slot, chunk, base);
+      throw Errors.invalidArgument(`raw row for table "${this.name}"`, reason);
+    }
+    this.indexNewRow(slot, this.primaryKeyAt(chunk, base), chunk, base);
+    return slot;
+  }
+
+  /**
+   * Writes only the given columns and sets the version to `csn`. Primary key columns may not change;
+   * secondary indexes follow the new values (a unique one refuses a duplicate before anything changes).
+   */
+  update(slot: SlotId, changes: Row, csn: number): void {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    this.schema.checkRow(changes, true);
+    for (const col of this.pkColumns) {
+      const v = changes[col.name];
+      if (v !== undefined && !this.sameKeyValue(col, v, readColumnAt(chunk.buf, chunk.view, base, this.layout, col.index))) {
+        throw Errors.notSupported(
+          `changing primary key column "${col.name}" of table "${this.name}" (row ${this.formatKey(this.keyOfSlot(slot))})`,
+        );
+      }
+    }
+    const moves = this.secondaries.length === 0 ? undefined : this.planIndexMoves(slot, chunk, base, changes);
+    const cols = this.layout.columns;
+    for (let i = 0; i < cols.length; i++) {
+      const v = changes[cols[i].name];
+      if (v !== undefined) writeColumnAt(chunk.buf, chunk.view, base, this.layout, i, v);
+    }
+    writeCsn(chunk.view, base, csn);
+    if (moves !== undefined) {
+      for (const m of moves) {
+        m.ix.tree.delete(m.from);
+        m.ix.tree.set(m.to, slot);
+        m.ix.entryChars += m.to.length - m.from.length;
+      }
+    }
+  }
+
+  /** Unindexes the row and frees its slot (zeroed, reused by the next insert on its socket). */
+  remove(slot: SlotId): void {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    const key = this.primaryKeyAt(chunk, base);
+    const removed = this.primary.delete(key);
+    assert(removed, `row at slot ${slot} of table "${this.name}" is in its primary index`);
+    if (typeof key === 'string') this.primaryKeyChars -= key.length;
+    if (this.secondaries.length > 0) {
+      const suffix = this.primarySuffixAt(chunk, base);
+      for (const ix of this.secondaries) {
+        const entry = this.entryPrefixAt(ix, chunk, base) + suffix;
+        const gone = ix.tree.delete(entry);
+        assert(gone, `row at slot ${slot} of table "${this.name}" is in index "${ix.info.name}"`);
+        ix.entryChars -= entry.length;
+      }
+    }
+    this.releaseSlot(slot, chunk, base);
+    this.rows--;
+    this.modCount++;
+  }
+
+  // ---- maintenance ----
+
+  rowCount(): number {
+    return this.rows;
+  }
+
+  memoryBytes(): TableMemory {
+    const entries = this.rows * (1 + this.secondaries.length);
+    let keyBytes = 0;
+    switch (this.pk.kind) {
+      case 'int64':
+        keyBytes = this.rows * INT64_KEY_BYTES;
+        break;
+      case 'float':
+        keyBytes = this.rows * HEAP_NUMBER_BYTES;
+        break;
+      case 'string':
+        keyBytes = this.rows * STRING_HEADER_BYTES + this.primaryKeyChars;
+        break;
+      default:
+        keyBytes = 0;
+    }
+    for (const ix of this.secondaries) keyBytes += this.rows * STRING_HEADER_BYTES + ix.entryChars;
+    return {
+      dataBytes: this.chunkCount * CHUNK_BYTES,
+      liveRowBytes: this.rows * this.slotBytes,
+      indexBytesEstimate: entries * INDEX_ENTRY_BYTES + keyBytes,
+      chunks: this.chunkCount,
+    };
+  }
+
+  /**
+   * VACUUM FULL: copies every live row, in primary key order, into fresh chunks of the same NUMA
+   * node, repoints the indexes and frees the old chunks. All or nothing: if memory runs out midway
+   * the new chunks are freed and the table is unchanged. Slot ids change; callers hold none across it.
+   */
+  vacuum(): { chunksBefore: number; chunksAfter: number; rowsMoved: number } {
+    this.checkNotDropped();
+    const spc = this.slotsPerChunk;
+    const rb = this.slotBytes;
+    const chunksBefore = this.chunkCount;
+    const fresh: Chunk[] = [];
+    const cursors: SocketCursor[] = [];
+    const remap: (Int32Array | undefined)[] = [];
+    let moved = 0;
+    try {
+      for (const [, oldSlot] of this.primary.entries(undefined, this.pairScratch as unknown as (KeyPrimitive | SlotId)[])) {
+        const ocn = (oldSlot / spc) | 0;
+        const old = this.chunks[ocn]!;
+        const oldBase = (oldSlot - ocn * spc) * rb;
+        let cur = cursors[old.socket];
+        if (cur === undefined) cur = cursors[old.socket] = { chunkNo: -1, nextIndex: spc, freeSlots: [] };
+        if (cur.nextIndex === spc) {
+          fresh.push(this.pools.allocate(old.socket, 'global', `${this.allocPurpose} (VACUUM)`));
+          cur.chunkNo = fresh.length - 1;
+          cur.nextIndex = 0;
+        }
+        const index = cur.nextIndex++;
+        old.buf.copy(fresh[cur.chunkNo].buf, index * rb, oldBase, oldBase + rb);
+        const map = remap[ocn] ?? (remap[ocn] = new Int32Array(spc));
+        map[oldSlot - ocn * spc] = cur.chunkNo * spc + index;
+        moved++;
+      }
+    } catch (e) {
+      for (const c of fresh) this.pools.free(c);
+      throw e;
+    }
+    const repoint = (_k: unknown, v: SlotId): { value: SlotId } => {
+      const ocn = (v / spc) | 0;
+      return { value: remap[ocn]![v - ocn * spc] };
+    };
+    this.primary.editAll(repoint);
+    for (const ix of this.secondaries) ix.tree.editAll(repoint);
+    for (const c of this.chunks) if (c !== undefined) this.pools.free(c);
+    this.chunks = fresh;
+    this.freeChunkNos = [];
+    this.chunkCount = fresh.length;
+    this.cursors = cursors;
+    this.modCount++;
+    return { chunksBefore, chunksAfter: fresh.length, rowsMoved: moved };
+  }
+
+  /** Removes every row and frees every chunk; the table stays usable. */
+  truncate(): void {
+    for (const c of this.chunks) if (c !== undefined) this.pools.free(c);
+    this.chunks = [];
+    this.freeChunkNos = [];
+    this.chunkCount = 0;
+    this.cursors = [];
+    this.primary.clear();
+    for (const ix of this.secondaries) {
+      ix.tree.clear();
+      ix.entryChars = 0;
+    }
+    this.rows = 0;
+    this.primaryKeyChars = 0;
+    this.modCount++;
+  }
+
+  /** Frees everything; any later use throws table-not-found. */
+  drop(): void {
+    this.truncate();
+    this.isDropped = true;
+  }
+
+  // ---- internals ----
+
+  private checkNotDropped(): void {
+    if (this.isDropped) throw Errors.tableNotFound(this.name);
+  }
+
+  /** Base offset of a LIVE slot; sets this.hit. A dead or foreign slot is a caller bug. */
+  private locate(slot: SlotId): number {
+    const cn = (slot / this.slotsPerChunk) | 0;
+    const chunk = this.chunks[cn];
+    const base = (slot - cn * this.slotsPerChunk) * this.slotBytes;
+    if (chunk === undefined || (chunk.buf[base + ROW_FLAGS_OFFSET] & ROW_FLAG_LIVE) === 0 || !(slot >= 0)) {
+      assert(false, `slot ${slot} of table "${this.name}" holds a live row${this.isDropped ? ' (the table was dropped)' : ''}`);
+    }
+    this.hit = chunk;
+    return base;
+  }
+
+  /** Base offset of an allocated (not yet LIVE) slot; sets this.hit. */
+  private slotBase(slot: SlotId): number {
+    const cn = (slot / this.slotsPerChunk) | 0;
+    this.hit = this.chunks[cn];
+    return (slot - cn * this.slotsPerChunk) * this.slotBytes;
+  }
+
+  private allocSlot(socket: number): SlotId {
+    const cur = this.cursors[socket] ?? this.openCursor(socket);
+    const free = cur.freeSlots;
+    if (free.length > 0) return free.pop()!;
+    if (cur.nextIndex === this.slotsPerChunk) this.takeChunk(cur, socket);
+    return cur.chunkNo * this.slotsPerChunk + cur.nextIndex++;
+  }
+
+  private openCursor(socket: number): SocketCursor {
+    if (!Number.isInteger(socket) || socket < 0 || socket >= this.pools.sockets) {
+      throw Errors.invalidArgument(`NUMA node for table "${this.name}"`, `${socket} is not in 0..${this.pools.sockets - 1}`);
+    }
+    const cur: SocketCursor = { chunkNo: -1, nextIndex: this.slotsPerChunk, freeSlots: [] };
+    this.cursors[socket] = cur;
+    return cur;
+  }
+
+  private takeChunk(cur: SocketCursor, socket: number): void {
+    const chunkNo = this.freeChunkNos.length > 0 ? this.freeChunkNos[this.freeChunkNos.length - 1] : this.chunks.length;
+    if ((chunkNo + 1) * this.slotsPerChunk > SLOT_IDS_MAX) {
+      throw Errors.outOfLogicalMemory(`table "${this.name}" has used all ${SLOT_IDS_MAX} row slot ids`);
+    }
+    const chunk = this.pools.allocate(socket, 'global', this.allocPurpose);
+    if (chunkNo === this.chunks.length) this.chunks.push(chunk);
+    else {
+      this.freeChunkNos.pop();
+      this.chunks[chunkNo] = chunk;
+    }
+    this.chunkCount++;
+    cur.chunkNo = chunkNo;
+    cur.nextIndex = 0;
+  }
+
+  private releaseSlot(slot: SlotId, chunk: Chunk, base: number): void {
+    chunk.buf.fill(0, base, base + this.slotBytes);
+    this.cursors[chunk.socket]!.freeSlots.push(slot);
+  }
+
+  /** Adds a freshly written slot to every index, undoing everything if a unique key is taken. */
+  private indexNewRow(slot: SlotId, key: KeyPrimitive, chunk: Chunk, base: number): void {
+    if (!this.primary.setIfNotPresent(key, slot)) {
+      const shown = this.formatKey(this.keyOfSlot(slot));
+      this.releaseSlot(slot, chunk, base);
+      throw Errors.uniqueViolation(this.name, this.schema.primaryKeyName, shown);
+    }
+    if (typeof key === 'string') this.primaryKeyChars += key.length;
+    const n = this.secondaries.length;
+    if (n > 0) {
+      const suffix = this.primarySuffixAt(chunk, base);
+      for (let i = 0; i < n; i++) {
+        const ix = this.secondaries[i];
+        const values = this.indexValuesAt(ix, chunk, base);
+        const prefix = ix.codec.encodeStringKey(values);
+        if (ix.info.unique && this.findUnique(ix, prefix, slot, values) !== undefined) {
+          const shown = formatKeyValues(ix.columnNames, values);
+          for (let j = 0; j < i; j++) {
+            const entry = this.entryPrefixAt(this.secondaries[j], chunk, base) + suffix;
+            this.secondaries[j].tree.delete(entry);
+            this.secondaries[j].entryChars -= entry.length;
+          }
+          this.primary.delete(key);
+          if (typeof key === 'string') this.primaryKeyChars -= key.length;
+          this.releaseSlot(slot, chunk, base);
+          throw Errors.uniqueViolation(this.name, ix.info.name, shown);
+        }
+        const entry = prefix + suffix;
+        ix.tree.set(entry, slot);
+        ix.entryChars += entry.length;
+      }
+    }
+    this.rows++;
+    this.modCount++;
+  }
+
+  /** The slot already holding this unique index key (other than `self`); NULL keys never conflict. */
+  private findUnique(ix: SecondaryIndex, prefix: string, self: SlotId, values: readonly Value[]): SlotId | undefined {
+    for (const v of values) if (v === null) return undefined;
+    const pair = ix.tree.getPairOrNextHigher(prefix, this.pairScratch as unknown as [string, SlotId]);
+    if (pair === undefined || !pair[0].startsWith(prefix) || pair[1] === self) return undefined;
+    return pair[1];
+  }
+
+  /** Index entries an update moves, checked for unique conflicts before anything is written. */
+  private planIndexMoves(slot: SlotId, chunk: Chunk, base: number, changes: Row): { ix: SecondaryIndex; from: string; to: string }[] {
+    const moves: { ix: SecondaryIndex; from: string; to: string }[] = [];
+    let suffix: string | undefined;
+    for (const ix of this.secondaries) {
+      if (!ix.columns.some((c) => changes[c.name] !== undefined)) continue;
+      const oldValues = this.indexValuesAt(ix, chunk, base);
+      const newValues = ix.columns.map((c, i) => (changes[c.name] !== undefined ? changes[c.name] : oldValues[i]));
+      const oldPrefix = ix.codec.encodeStringKey(oldValues);
+      const newPrefix = ix.codec.encodeStringKey(newValues);
+      if (oldPrefix === newPrefix) continue;
+      if (ix.info.unique && this.findUnique(ix, newPrefix, slot, newValues) !== undefined) {
+        throw Errors.uniqueViolation(this.name, ix.info.name, formatKeyValues(ix.columnNames, newValues));
+      }
+      suffix ??= this.primarySuffixAt(chunk, base);
+      moves.push({ ix, from: oldPrefix + suffix, to: newPrefix + suffix });
+    }
+    return moves;
+  }
+
+  private primaryKeyAt(chunk: Chunk, base: number): KeyPrimitive {
+    const cols = this.pkColumns;
+    if (cols.length === 1) return this.pk.fromValues([readColumnAt(chunk.buf, chunk.view, base, this.layout, cols[0].index)]);
+    let out = '';
+    for (const c of cols) out += encodeComponent(c.typeCode, readColumnAt(chunk.buf, chunk.view, base, this.layout, c.index) as Exclude<Value, null>);
+    return out;
+  }
+
+  /** The primary key as a string component list: the suffix that makes secondary entries unique. */
+  private primarySuffixAt(chunk: Chunk, base: number): string {
+    let out = '';
+    for (const c of this.pkColumns) out += encodeComponent(c.typeCode, readColumnAt(chunk.buf, chunk.view, base, this.layout, c.index) as Exclude<Value, null>);
+    return out;
+  }
+
+  private indexValuesAt(ix: SecondaryIndex, chunk: Chunk, base: number): Value[] {
+    return ix.columns.map((c) => readColumnAt(chunk.buf, chunk.view, base, this.layout, c.index));
+  }
+
+  private entryPrefixAt(ix: SecondaryIndex, chunk: Chunk, base: number): string {
+    return ix.codec.encodeStringKey(this.indexValuesAt(ix, chunk, base));
+  }
+
+  private sameKeyValue(col: ColumnInfo, a: Value, b: Value): boolean {
+    if (a === null || b === null) return a === b;
+    return encodeComponent(col.typeCode, a) === encodeComponent(col.typeCode, b);
+  }
+
+  private *scanUp(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
+    const cmp = this.pk.compare;
+    const keys: KeyPrimitive[] = [];
+    const slots: SlotId[] = [];
+    const pair = [] as unknown as (KeyPrimitive | SlotId)[];
+    let cursor = lo;
+    let skipCursor = false;
+    let yielded = 0;
+    while (yielded < limit) {
+      keys.length = 0;
+      slots.length = 0;
+      let atEnd = true;
+      for (const [k, s] of this.primary.entries(cursor, pair)) {
+        if (skipCursor && cmp(k, cursor!) === 0) continue;
+        if (hi !== undefined) {
+          const c = cmp(k, hi);
+          if (c > 0 || (c === 0 && !hiInclusive)) break;
+        }
+        keys.push(k);
+        slots.push(s);
+        if (keys.length === SCAN_BATCH_ROWS) {
+          atEnd = false;
+          break;
+        }
+      }
+      const mod = this.modCount;
+      let i = 0;
+      for (; i < keys.length; i++) {
+        if (this.modCount !== mod) break;
+        yield slots[i];
+        if (++yielded >= limit) return;
+      }
+      if (i === keys.length && atEnd) return;
+      cursor = keys[i - 1];
+      skipCursor = true;
+    }
+  }
+
+  private *scanDown(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
+    const cmp = this.pk.compare;
+    const keys: KeyPrimitive[] = [];
+    const slots: SlotId[] = [];
+    const pair = [] as unknown as (KeyPrimitive | SlotId)[];
+    let cursor = hi;
+    let skipCursor = hi !== undefined && !hiInclusive;
+    let yielded = 0;
+    while (yielded < limit) {
+      keys.length = 0;
+      slots.length = 0;
+      let atEnd = true;
+      if (this.primary.size === 0) return;
+      for (const [k, s] of this.primary.entriesReversed(cursor, pair, skipCursor)) {
+        if (lo !== undefined && cmp(k, lo) < 0) break;
+        keys.push(k);
+        slots.push(s);
+        if (keys.length === SCAN_BATCH_ROWS) {
+          atEnd = false;
+          break;
+        }
+      }
+      const mod = this.modCount;
+      let i = 0;
+      for (; i < keys.length; i++) {
+        if (this.modCount !== mod) break;
+        yield slots[i];
+        if (++yielded >= limit) return;
+      }
+      if (i === keys.length && atEnd) return;
+      cursor = keys[i - 1];
+      skipCursor = true;
+    }
+  }
+}
+
+function normalizeKeyValue(col: ColumnInfo, v: Value | undefined): Value {
+  if (v === undefined) return null;
+  if (col.type === 'int64' && typeof v === 'number') return BigInt(v);
+  return v;
+}

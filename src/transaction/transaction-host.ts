@@ -1,0 +1,22 @@
+// What a transaction needs from the engine that runs it: tables, the lock table, the CSN counter,
+// the redo encoder and the redo log handler. Keeps transaction.ts free of engine wiring.
+
+import type { Clock } from '../io/clock.js';
+import type { Table } from '../store/table.js';
+import type { RedoEncoder } from '../redo/redo-encoder.js';
+import type { RedoLogHandler } from '../commit-group/redo-log-handler.js';
+import type { LockTable } from './lock-table.js';
+import type { MotError } from '../errors.js';
+
+export interface TransactionHost {
+  readonly clock: Clock;
+  readonly locks: LockTable;
+  readonly redoEncoder: RedoEncoder;
+  readonly log: RedoLogHandler;
+  /** The table by name; throws RC_TABLE_NOT_FOUND. */
+  table(name: string): Table;
+  /** Next commit sequence number. */
+  nextCsn(): number;
+  /** Why writing commits are refused right now (WAL failure, closing), or undefined. */
+  writeRefusal(): MotError | undefined;
+}

@@ -1,0 +1,278 @@
+// Appends redo buffers to the WAL as frames (layout in wal-format.ts) and tells callers when they are
+// durable. Space is reserved synchronously and in order (place), the bytes are written and flushed
+// possibly in parallel on several I/O lanes (write), and durability is acknowledged strictly in LSN
+// order: a batch is durable only when every batch before it is, so an acknowledged commit never sits
+// behind a hole. After any write or flush failure the writer refuses all further work (a failed
+// fsync is never reported as success, and nothing is written past a possible hole).
+
+import type { Disk, DiskFile } from '../io/disk.js';
+import { joinPath } from '../io/disk.js';
+import { Errors, MotError, assert } from '../errors.js';
+import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, segmentFileName } from './wal-format.js';
+
+export interface WalWriterOptions {
+  segmentBytes: number;
+  /** Zero-fill each segment before use, so a flush never has to update the file size (faster fdatasync). */
+  preallocate: boolean;
+  /** Where the log ends (from recovery): the next frame goes here. */
+  endLsn: number;
+}
+
+/** Bytes to write into one segment file at one offset. */
+export interface SegmentWrite {
+  segmentIndex: number;
+  fileOffset: number;
+  bytes: Uint8Array;
+}
+
+/** Frames laid out at the end of the log by place(), written by write(). */
+export interface WalBatch {
+  startLsn: number;
+  endLsn: number;
+  /** LSN of each payload's frame, in order. */
+  frameLsns: number[];
+  writes: SegmentWrite[];
+}
+
+interface Pending {
+  batch: WalBatch;
+  done: boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+/** Bound on batches placed but not yet durable (each is a group, a sync commit or an async flush). */
+export const WAL_BATCHES_IN_FLIGHT_MAX = 100_000;
+
+export class WalWriter {
+  private nextLsn: number;
+  private durable: number;
+  private readonly pending: Pending[] = [];
+  private readonly segments = new Map<number, Promise<DiskFile>>();
+  private failure: MotError | undefined;
+  private bytesWrittenTotal = 0;
+  private flushCount = 0;
+
+  private constructor(
+    private readonly disk: Disk,
+    readonly walDir: string,
+    private readonly opts: WalWriterOptions,
+  ) {
+    this.nextLsn = opts.endLsn;
+    this.durable = opts.endLsn;
+  }
+
+  static async open(disk: Disk, walDir: string, opts: WalWriterOptions): Promise<WalWriter> {
+    assert(opts.endLsn % 8 === 0, 'WAL end LSN is frame aligned');
+    await disk.mkdirp(walDir);
+    const w = new WalWriter(disk, walDir, opts);
+    await w.segment(w.segmentIndexOf(opts.endLsn));
+    return w;
+  }
+
+  /** LSN up to which everything is durable (and acknowledged). */
+  get durableLsn(): number {
+    return this.durable;
+  }
+  /** LSN where the next frame will go. */
+  get endLsn(): number {
+    return this.nextLsn;
+  }
+  get failed(): MotError | undefined {
+    return this.failure;
+  }
+  get stats(): { bytesWritten: number; flushes: number } {
+    return { bytesWritten: this.bytesWrittenTotal, flushes: this.flushCount };
+  }
+
+  /** The largest payload one frame can carry in this log. */
+  get payloadBytesMax(): number {
+    return this.opts.segmentBytes - FRAME_HEADER_BYTES - 8;
+  }
+
+  /** Reserve space for one frame per payload at the end of the log and encode them. No I/O. */
+  place(payloads: readonly Uint8Array[]): WalBatch {
+    if (this.failure) throw this.failure;
+    if (this.pending.length >= WAL_BATCHES_IN_FLIGHT_MAX) {
+      throw Errors.invalidState(`more than ${WAL_BATCHES_IN_FLIGHT_MAX} WAL writes in flight`);
+    }
+    const seg = this.opts.segmentBytes;
+    const startLsn = this.nextLsn;
+    const frameLsns: number[] = [];
+    // First pass: positions (frames never straddle segments; a SEGMENT_END frame fills the gap).
+    const layout: { lsn: number; type: FrameType; payload: Uint8Array }[] = [];
+    let lsn = startLsn;
+    for (const p of payloads) {
+      const size = frameBytes(p.length);
+      if (size > seg) {
+        throw Errors.invalidArgument('redo buffer', `${p.length} bytes do not fit a WAL segment of ${seg} bytes (wal_segment_size)`);
+      }
+      const room = seg - (lsn % seg);
+      if (size > room) {
+        if (room >= FRAME_HEADER_BYTES) layout.push({ lsn, type: FrameType.SEGMENT_END, payload: EMPTY });
+        lsn += room;
+      }
+      layout.push({ lsn, type: FrameType.REDO, payload: p });
+      frameLsns.push(lsn);
+      lsn += size;
+    }
+    this.nextLsn = lsn;
+    const writes = this.encode(layout, lsn);
+    if (this.nextLsn % seg > seg * 0.5) void this.segment(this.segmentIndexOf(this.nextLsn) + 1).catch(() => undefined);
+    return { startLsn, endLsn: lsn, frameLsns, writes };
+  }
+
+  private encode(layout: { lsn: number; type: FrameType; payload: Uint8Array }[], endLsn: number): SegmentWrite[] {
+    const seg = this.opts.segmentBytes;
+    const writes: SegmentWrite[] = [];
+    let i = 0;
+    while (i < layout.length) {
+      const segmentIndex = this.segmentIndexOf(layout[i]!.lsn);
+      let j = i;
+      while (j < layout.length && this.segmentIndexOf(layout[j]!.lsn) === segmentIndex) j++;
+      const first = layout[i]!.lsn;
+      const last = layout[j - 1]!;
+      const end = Math.min(last.lsn + frameBytes(last.payload.length), endLsn, (segmentIndex + 1) * seg);
+      const bytes = new Uint8Array(end - first);
+      for (let k = i; k < j; k++) {
+        const f = layout[k]!;
+        encodeFrameInto(bytes, f.lsn - first, f.type, f.lsn, this.durable, f.payload);
+      }
+      writes.push({ segmentIndex, fileOffset: first - segmentIndex * seg, bytes });
+      i = j;
+    }
+    return writes;
+  }
+
+  /**
+   * Write and flush a placed batch (on `lane`, or on the caller's thread without one). Resolves once
+   * the batch and every batch placed before it are durable; rejects if any of them failed.
+   */
+  write(batch: WalBatch, lane?: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch, done: false, resolve, reject });
+    });
+    void this.doWrite(batch, lane);
+    return done;
+  }
+
+  private async doWrite(batch: WalBatch, lane: number | undefined): Promise<void> {
+    let file = '';
+    try {
+      if (this.failure) throw this.failure;
+      for (const w of batch.writes) {
+        const f = await this.segment(w.segmentIndex);
+        file = f.path;
+        await f.writeAndSync(w.fileOffset, w.bytes, lane);
+        this.bytesWrittenTotal += w.bytes.length;
+        this.flushCount++;
+      }
+      this.complete(batch);
+    } catch (e) {
+      this.fail(e instanceof MotError ? e : Errors.walFailure(file || this.walDir, 'write and flush', e));
+    }
+  }
+
+  private complete(batch: WalBatch): void {
+    const p = this.pending.find((x) => x.batch === batch);
+    if (!p || this.failure) return;
+    p.done = true;
+    while (this.pending.length > 0 && this.pending[0]!.done) {
+      const head = this.pending.shift()!;
+      this.durable = head.batch.endLsn;
+      head.resolve();
+    }
+    // No write can still be in flight into a segment wholly below the durable point.
+    this.closeSegmentsBefore(this.segmentIndexOf(this.durable));
+  }
+
+  /** Fail every batch not yet acknowledged and refuse all later work. */
+  private fail(error: MotError): void {
+    this.failure ??= error;
+    const waiting = this.pending.splice(0);
+    for (const p of waiting) p.reject(this.failure);
+  }
+
+  /** Wait until everything placed so far is durable (or the writer failed). */
+  async drain(): Promise<void> {
+    const last = this.pending[this.pending.length - 1];
+    if (!last) {
+      if (this.failure) throw this.failure;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const orig = last.resolve;
+      const origReject = last.reject;
+      last.resolve = () => {
+        orig();
+        resolve();
+      };
+      last.reject = (e) => {
+        origReject(e);
+        reject(e);
+      };
+    });
+  }
+
+  segmentIndexOf(lsn: number): number {
+    return Math.floor(lsn / this.opts.segmentBytes);
+  }
+
+  segmentPath(index: number): string {
+    return joinPath(this.walDir, segmentFileName(index * this.opts.segmentBytes));
+  }
+
+  /** The open file of segment `index`, created (and zero-filled, and its directory entry synced) on first use. */
+  private segment(index: number): Promise<DiskFile> {
+    let p = this.segments.get(index);
+    if (!p) {
+      p = this.createSegment(index);
+      this.segments.set(index, p);
+      p.catch(() => this.segments.delete(index));
+    }
+    return p;
+  }
+
+  private async createSegment(index: number): Promise<DiskFile> {
+    const path = this.segmentPath(index);
+    const existed = await this.disk.exists(path);
+    const file = await this.disk.open(path, { create: true });
+    if (this.opts.preallocate) {
+      const size = await file.size();
+      if (size < this.opts.segmentBytes) {
+        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, this.opts.segmentBytes));
+        for (let off = size; off < this.opts.segmentBytes; off += zeros.length) {
+          await file.write(off, zeros.subarray(0, Math.min(zeros.length, this.opts.segmentBytes - off)));
+        }
+        await file.sync();
+      }
+    }
+    if (!existed) await this.disk.syncDir(this.walDir);
+    return file;
+  }
+
+  private closeSegmentsBefore(index: number): void {
+    for (const [i, p] of this.segments) {
+      if (i < index) {
+        this.segments.delete(i);
+        void p.then((f) => f.close()).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Close open segment files (after drain). */
+  async close(): Promise<void> {
+    const all = [...this.segments.values()];
+    this.segments.clear();
+    for (const p of all) {
+      try {
+        await (await p).close();
+      } catch {
+        // a segment that failed to open has nothing to close
+      }
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
