@@ -3,7 +3,7 @@
 // same engine runs on the real disk and inside the deterministic simulator.
 
 import type { Disk } from './io/disk.js';
-import { joinPath } from './io/disk.js';
+import { joinPath, mkdirpDurable } from './io/disk.js';
 import type { Clock } from './io/clock.js';
 import { RealClock } from './io/clock.js';
 import type { Random } from './io/random.js';
@@ -45,6 +45,21 @@ export interface EngineOptions {
   observer?: CommitObserver;
   /** Called for each configuration warning (default: print to stderr). */
   onWarning?: (w: ConfigWarning) => void;
+  /**
+   * FOR TESTING THE CRASH CHECKER ONLY (src/sim/checker.ts): deliberately break durability, so a
+   * test can show the checker catches it. Never set otherwise.
+   */
+  unsafeTesting?: UnsafeTestingSwitches;
+}
+
+/** Deliberate durability bugs, each a switch (see EngineOptions.unsafeTesting). */
+export interface UnsafeTestingSwitches {
+  /** sync and group modes tell the client "committed" before the redo is flushed. */
+  ackBeforeFlush?: boolean;
+  /** The WAL writer writes without fdatasync. */
+  skipFsync?: boolean;
+  /** The WAL writer treats a failed write (ENOSPC) or fdatasync (EIO) as success. */
+  ignoreIoErrors?: boolean;
 }
 
 export interface RecoveryReport {
@@ -95,7 +110,7 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.observer);
+      await engine.start(options.observer, options.unsafeTesting ?? {});
     } catch (e) {
       if (ownsDisk) await disk.close();
       throw e;
@@ -103,9 +118,9 @@ export class Engine implements SessionHost {
     return engine;
   }
 
-  private async start(observer: CommitObserver | undefined): Promise<void> {
+  private async start(observer: CommitObserver | undefined, unsafe: UnsafeTestingSwitches): Promise<void> {
     const t0 = this.clock.nowUs();
-    await this.disk.mkdirp(this.dir);
+    await mkdirpDurable(this.disk, this.dir);
     const mode = loggingMode(this.config);
     const walDir = this.walDir;
     const wal = await replayWal(this.disk, walDir, this.catalog, this.clock, {
@@ -126,9 +141,11 @@ export class Engine implements SessionHost {
         segmentBytes: this.config.walSegmentBytes,
         preallocate: this.config.walPreallocate,
         endLsn: wal.end.endLsn,
+        unsafeSkipFsync: unsafe.skipFsync,
+        unsafeIgnoreIoErrors: unsafe.ignoreIoErrors,
       });
     }
-    this.log = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer });
+    this.log = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
   }
 
   get walDir(): string {

@@ -14,7 +14,7 @@ import type { Disk } from '../io/disk.js';
 import type { Random } from '../io/random.js';
 import { SeededRandom } from '../io/random.js';
 import { isMotError } from '../errors.js';
-import { BENCH_TABLE, makeRow, runOne, type WorkloadName, type WorkloadState } from './workloads.js';
+import { BENCH_TABLE, buildOne, makeRow, type WorkloadName, type WorkloadState } from './workloads.js';
 
 export interface BenchRunSpec {
   mode: Exclude<LoggingMode, 'off'> | 'off';
@@ -115,10 +115,11 @@ export async function runBench(spec: BenchRunSpec): Promise<BenchRunResult> {
     while (clock.nowUs() < deadlineUs) {
       const t0 = clock.nowUs();
       try {
-        const inserted = await runOne(spec.workload, session, state, random);
+        const { tx, inserting } = buildOne(spec.workload, session, state, random);
+        await tx.commit();
         histogram.recordValue(Math.max(1, Math.round(clock.nowUs() - t0)));
         commits++;
-        if (inserted) insertsAcked++;
+        if (inserting) insertsAcked++;
       } catch (e) {
         if (isMotError(e) && e.sqlstate === '40001') aborts++;
         else throw e;

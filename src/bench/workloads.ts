@@ -4,6 +4,7 @@
 
 import type { TableDef, Row } from '../store/schema.js';
 import type { Session } from '../transaction/session.js';
+import type { Transaction } from '../transaction/transaction.js';
 import type { Random } from '../io/random.js';
 
 export type WorkloadName = 'insert' | 'update-mix';
@@ -31,8 +32,11 @@ export function makeRow(id: number, n: number): Row {
   return { id: BigInt(id), n, payload: PAYLOAD };
 }
 
-/** One transaction of the workload. Resolves to true if it inserted a row (false: an update). */
-export async function runOne(name: WorkloadName, session: Session, state: WorkloadState, random: Random): Promise<boolean> {
+/**
+ * Build one transaction of the workload (not yet committed). Returns it and whether it inserts a
+ * row (false: an update), so the caller can count acknowledged inserts.
+ */
+export function buildOne(name: WorkloadName, session: Session, state: WorkloadState, random: Random): { tx: Transaction; inserting: boolean } {
   const tx = session.begin();
   const inserting = name === 'insert' || state.preloadedRows === 0 || random.next() < 0.1;
   try {
@@ -42,6 +46,5 @@ export async function runOne(name: WorkloadName, session: Session, state: Worklo
     tx.rollback();
     throw e;
   }
-  await tx.commit();
-  return inserting;
+  return { tx, inserting };
 }

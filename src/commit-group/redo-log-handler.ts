@@ -11,6 +11,11 @@ export interface CommitObserver {
   groupOpened?(socket: number, groupId: number, atUs: number): void;
   groupJoined?(socket: number, groupId: number, member: number, atUs: number): void;
   groupClosed?(socket: number, groupId: number, reason: 'size' | 'timeout' | 'flush', members: number, atUs: number): void;
+  /**
+   * Redo buffers were placed in the log (not yet durable): buffers[i]'s frame is at frameLsns[i]. The
+   * transaction id and CSN are in each buffer's end block (redo-format.ts). Called once per batch.
+   */
+  logged?(socket: number, frameLsns: readonly number[], buffers: readonly Uint8Array[], atUs: number): void;
   /** A batch of redo reached the disk: everything up to endLsn is durable. */
   flushed?(socket: number | undefined, startLsn: number, endLsn: number, transactions: number, bytes: number, atUs: number): void;
 }
@@ -51,6 +56,8 @@ export interface HandlerContext {
   clock: Clock;
   wal: WalWriter | undefined;
   observer?: CommitObserver;
+  /** TESTING THE CHECKER ONLY (EngineOptions.unsafeTesting): tell clients "committed" before the flush. */
+  unsafeAckBeforeFlush?: boolean;
 }
 
 export function emptyStats(mode: LoggingMode): LogStats {

@@ -63,6 +63,18 @@ export async function writeFileAtomic(disk: Disk, path: string, data: Uint8Array
   await disk.syncDir(parentDir(path));
 }
 
+/**
+ * mkdirp, then make every directory it created durable (syncDir of each one's parent, top-down):
+ * a new directory's entry, like a new file's, survives a crash only once its parent is synced.
+ */
+export async function mkdirpDurable(disk: Disk, dir: string): Promise<void> {
+  const created: string[] = [];
+  // Bounded by the depth of `dir`: each step goes one level up, and a root always exists.
+  for (let d = dir; d !== parentDir(d) && !(await disk.exists(d)); d = parentDir(d)) created.push(d);
+  await disk.mkdirp(dir);
+  for (const d of created.reverse()) await disk.syncDir(parentDir(d));
+}
+
 export function parentDir(path: string): string {
   const i = path.lastIndexOf('/');
   return i <= 0 ? (i === 0 ? '/' : '.') : path.slice(0, i);

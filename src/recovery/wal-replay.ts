@@ -87,15 +87,28 @@ class Replayer {
     private readonly opts: WalReplayOptions,
   ) {}
 
+  /** A REDO frame: one redo buffer, or several laid end to end (each starts with its length). */
   frame(lsn: number, segment: string, payload: Uint8Array): void {
     this.lsn = lsn;
     this.segment = segment;
+    let at = 0;
+    while (at < payload.length) {
+      const bytes = at + 4 <= payload.length ? new DataView(payload.buffer, payload.byteOffset + at, 4).getUint32(0, true) : 0;
+      if (bytes < 4 || at + bytes > payload.length) {
+        throw Errors.corruption(segment, lsn % this.opts.segmentBytes, `redo buffer at byte ${at} of a valid frame claims ${bytes} bytes of ${payload.length - at} left`);
+      }
+      this.buffer(payload.subarray(at, at + bytes), at);
+      at += bytes;
+    }
+  }
+
+  private buffer(bytes: Uint8Array, at: number): void {
     let buf: RedoBuffer;
     try {
-      buf = decodeRedoBuffer(payload);
+      buf = decodeRedoBuffer(bytes);
     } catch (e) {
       if (e instanceof RedoFormatError) {
-        throw Errors.corruption(segment, lsn % this.opts.segmentBytes, `redo buffer inside a valid frame is malformed (${e.message} at byte ${e.offset})`);
+        throw Errors.corruption(this.segment, this.lsn % this.opts.segmentBytes, `redo buffer at byte ${at} of a valid frame is malformed (${e.message} at byte ${e.offset})`);
       }
       throw e;
     }

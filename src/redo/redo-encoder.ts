@@ -23,6 +23,8 @@ export class RedoEncoder {
   private readonly w = new ByteWriter();
   /** Start offset of each entry in `w`. */
   private readonly entryStarts: number[] = [];
+  /** Entries in this transaction (entryStarts is reused; its length is not reset on the hot path). */
+  private entries = 0;
 
   /** @param bufferBytesMax redo_buffer_size: the most bytes one redo buffer (one WAL frame payload) may hold. */
   constructor(readonly bufferBytesMax: number) {
@@ -33,11 +35,11 @@ export class RedoEncoder {
     // Entries start after room for the buffer header, so a transaction that fits one buffer is
     // already laid out contiguously and finish() copies it out in one piece.
     this.w.pos = REDO_BUFFER_HEADER_BYTES;
-    this.entryStarts.length = 0;
+    this.entries = 0;
   }
 
   get entryCount(): number {
-    return this.entryStarts.length;
+    return this.entries;
   }
 
   /** A row entry whose body is a column set (CREATE_ROW: all columns; UPDATE_ROW: key + changed; REMOVE_ROW: key). */
@@ -66,7 +68,7 @@ export class RedoEncoder {
       return [one];
     }
     const out: Uint8Array[] = [];
-    const starts = this.entryStarts;
+    const starts = this.entryStarts.slice(0, this.entries);
     const end = this.w.pos;
     let first = 0;
     if (starts.length === 0) return [this.finishOne(txId, csn, commitWallMs, endOp)];
@@ -90,7 +92,7 @@ export class RedoEncoder {
   /** The common case: everything fits one buffer, already contiguous after the header. */
   private finishOne(txId: number, csn: number, wallMs: number, endOp: number): Uint8Array {
     const w = this.w;
-    const entries = this.entryStarts.length;
+    const entries = this.entries;
     w.ensure(REDO_END_BLOCK_BYTES);
     const e = w.pos;
     const bytes = e + REDO_END_BLOCK_BYTES;
@@ -102,7 +104,7 @@ export class RedoEncoder {
     view.setFloat64(e + 16, txId, true);
     view.setFloat64(e + 24, wallMs, true);
     const out = Buffer.allocUnsafe(bytes);
-    w.buf.copy(out, 0, 0, bytes);
+    out.set(w.buf.subarray(0, bytes));
     return out;
   }
 
@@ -110,8 +112,8 @@ export class RedoEncoder {
     const buf = new Uint8Array(bytes);
     const view = new DataView(buf.buffer);
     view.setUint32(0, bytes, true);
-    const from = first < this.entryStarts.length ? this.entryStarts[first]! : end;
-    const to = last < this.entryStarts.length ? this.entryStarts[last]! : end;
+    const from = first < this.entries ? this.entryStarts[first]! : end;
+    const to = last < this.entries ? this.entryStarts[last]! : end;
     buf.set(this.w.buf.subarray(from, to), REDO_BUFFER_HEADER_BYTES);
     const e = bytes - REDO_END_BLOCK_BYTES;
     view.setUint8(e, endOp);
@@ -147,6 +149,6 @@ export class RedoEncoder {
         message: `a redo entry of ${entryBytes} bytes does not fit an empty redo buffer (redo_buffer_size = ${this.bufferBytesMax} bytes)`,
       });
     }
-    this.entryStarts.push(start);
+    this.entryStarts[this.entries++] = start;
   }
 }

@@ -1,5 +1,5 @@
-// A row's byte layout inside its slot, and the pure encode/decode leaves over it. Every row of a table
-// has the same size (MOT rows are fixed-size); a slot is self-describing given its table's layout.
+// A row's byte layout inside its slot, and the pure encode/decode leaves over it (plus the per-table
+// compiled whole-row codec). Every row of a table has the same size, as in MOT.
 //
 // Slot layout (all integers little-endian), `rowBytes` long, a multiple of 8:
 //
@@ -100,10 +100,6 @@ export function readCsn(view: DataView, base: number): number {
 
 export function writeCsn(view: DataView, base: number, csn: number): void {
   view.setFloat64(base + ROW_CSN_OFFSET, csn, true);
-}
-
-export function isLive(buf: Uint8Array, base: number): boolean {
-  return (buf[base + ROW_FLAGS_OFFSET] & ROW_FLAG_LIVE) !== 0;
 }
 
 export function writeFlags(view: DataView, base: number, flags: number): void {

@@ -141,7 +141,7 @@ export class TableSchema {
     const byName = new Map(columns.map((c) => [c.name, c.index]));
     const primaryKey = resolveIndexColumns(tableName, `${tableName}_pkey`, pkNames, byName, columns);
     const indexes = checkIndexes(def, tableName, byName, columns);
-    const frozen = deepFreezeDef(def);
+    const frozen = deepFreezeDef(def, shapes);
     return new TableSchema(frozen, columns, layout, primaryKey, indexes);
   }
 
@@ -424,10 +424,11 @@ function checkIndexes(def: TableDef, table: string, byName: ReadonlyMap<string, 
   });
 }
 
-function deepFreezeDef(def: TableDef): TableDef {
+/** A frozen copy of the definition; each column states its effective nullability. */
+function deepFreezeDef(def: TableDef, shapes: readonly { nullable: boolean }[]): TableDef {
   const copy: TableDef = {
     name: def.name,
-    columns: def.columns.map((c) => Object.freeze({ ...c })),
+    columns: def.columns.map((c, i) => Object.freeze({ ...c, nullable: shapes[i].nullable })),
     primaryKey: [...def.primaryKey],
     indexes: (def.indexes ?? []).map((i) => Object.freeze({ ...i, columns: Object.freeze([...i.columns]) as string[] })),
   };

@@ -13,6 +13,7 @@ import {
   readCsn,
   writeColumnAt,
   writeCsn,
+  writeFlags,
   type RowCodec,
   type RowLayout,
 } from './row-layout.js';
@@ -39,9 +40,9 @@ export const SLOT_IDS_MAX = 2 ** 31;
 export const SCAN_BATCH_ROWS = 64;
 
 // Rough V8 costs behind memoryBytes().indexBytesEstimate (64-bit, no pointer compression).
-const INDEX_ENTRY_BYTES = 24; // key + value slots in a ~3/4-full leaf, plus internal nodes
+const INDEX_ENTRY_BYTES = 20; // key + value slots in a mostly full 64-entry leaf, plus internal nodes (measured ~19-25)
 /** int64 keys: Smi (0 bytes) below 2^31, unboxed or boxed doubles above; bigints past 2^53. */
-const INT64_KEY_BYTES = 8;
+const INT64_KEY_BYTES = 4;
 const HEAP_NUMBER_BYTES = 16;
 const STRING_HEADER_BYTES = 24;
 
@@ -112,6 +113,8 @@ export class Table {
   private rows = 0;
   /** Bumped by every insert/remove/vacuum/truncate: open scans re-seek when it moves. */
   private modCount = 0;
+  /** Bumped by every update and version change (with modCount: any change a reader could see). */
+  private updateCount = 0;
   private primaryKeyChars = 0;
   private isDropped = false;
   /** Chunk of the slot last resolved by locate() (avoids allocating a pair per call). */
@@ -139,6 +142,14 @@ export class Table {
 
   get dropped(): boolean {
     return this.isDropped;
+  }
+
+  /**
+   * A number that changes whenever anything a reader could observe changes (rows, versions, slot
+   * ids, the table being dropped). Optimistic validation is skipped when it has not moved.
+   */
+  get changeCount(): number {
+    return this.modCount + this.updateCount + (this.isDropped ? 1 : 0);
   }
 
   // ---- reads ----
@@ -175,6 +186,7 @@ export class Table {
   setVersion(slot: SlotId, csn: number): void {
     const base = this.locate(slot);
     writeCsn(this.hit!.view, base, csn);
+    this.updateCount++;
   }
 
   isLive(slot: SlotId): boolean {
@@ -274,8 +286,13 @@ export class Table {
 
   /** Validates, allocates a slot on `socket`'s memory, writes the row with version `csn`, indexes it. */
   insert(row: Row, socket: number, csn: number): SlotId {
-    this.checkNotDropped();
     this.schema.checkRow(row, false);
+    return this.insertChecked(row, socket, csn);
+  }
+
+  /** insert() for a row already checked with validateRow(row, false) (the commit path checks at statement time). */
+  insertChecked(row: Row, socket: number, csn: number): SlotId {
+    this.checkNotDropped();
     const key = this.pk.fromRow(row);
     const slot = this.allocSlot(socket);
     const base = this.slotBase(slot);
@@ -300,7 +317,7 @@ export class Table {
     const base = this.slotBase(slot);
     const chunk = this.hit!;
     chunk.buf.set(bytes, base);
-    chunk.view.setUint32(base + ROW_FLAGS_OFFSET, ROW_FLAG_LIVE, true);
+    writeFlags(chunk.view, base, ROW_FLAG_LIVE);
     writeCsn(chunk.view, base, csn);
     const reason = checkRawRow(chunk.buf, chunk.view, base, this.layout);
     if (reason !== undefined) {
@@ -319,6 +336,7 @@ export class Table {
     const base = this.locate(slot);
     const chunk = this.hit!;
     this.schema.checkRow(changes, true);
+    this.updateCount++;
     for (const col of this.pkColumns) {
       const v = changes[col.name];
       if (v !== undefined && !this.sameKeyValue(col, v, readColumnAt(chunk.buf, chunk.view, base, this.layout, col.index))) {
@@ -349,14 +367,14 @@ export class Table {
     const chunk = this.hit!;
     const key = this.primaryKeyAt(chunk, base);
     const removed = this.primary.delete(key);
-    assert(removed, `row at slot ${slot} of table "${this.name}" is in its primary index`);
+    if (!removed) assert(false, `row at slot ${slot} of table "${this.name}" is in its primary index`);
     if (typeof key === 'string') this.primaryKeyChars -= key.length;
     if (this.secondaries.length > 0) {
       const suffix = this.primarySuffixAt(chunk, base);
       for (const ix of this.secondaries) {
         const entry = this.entryPrefixAt(ix, chunk, base) + suffix;
         const gone = ix.tree.delete(entry);
-        assert(gone, `row at slot ${slot} of table "${this.name}" is in index "${ix.info.name}"`);
+        if (!gone) assert(false, `row at slot ${slot} of table "${this.name}" is in index "${ix.info.name}"`);
         ix.entryChars -= entry.length;
       }
     }
@@ -657,7 +675,10 @@ export class Table {
         yield slots[i];
         if (++yielded >= limit) return;
       }
-      if (i === keys.length && atEnd) return;
+      // Past the batch, or at the end of the range: re-seek if the table changed meanwhile (rows may
+      // have appeared after the last key yielded), else stop at the end.
+      if (atEnd && this.modCount === mod) return;
+      if (i === 0) return;
       cursor = keys[i - 1];
       skipCursor = true;
     }
@@ -692,7 +713,10 @@ export class Table {
         yield slots[i];
         if (++yielded >= limit) return;
       }
-      if (i === keys.length && atEnd) return;
+      // Past the batch, or at the end of the range: re-seek if the table changed meanwhile (rows may
+      // have appeared after the last key yielded), else stop at the end.
+      if (atEnd && this.modCount === mod) return;
+      if (i === 0) return;
       cursor = keys[i - 1];
       skipCursor = true;
     }

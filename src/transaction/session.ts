@@ -3,7 +3,7 @@
 // transaction at a time.
 
 import { Errors } from '../errors.js';
-import { Transaction, type CommitResult } from './transaction.js';
+import { Transaction, type CommitResult, type TransactionOwner } from './transaction.js';
 import type { TransactionHost } from './transaction-host.js';
 
 export interface SessionHost extends TransactionHost {
@@ -11,7 +11,7 @@ export interface SessionHost extends TransactionHost {
   sessionClosed(session: Session): void;
 }
 
-export class Session {
+export class Session implements TransactionOwner {
   private current: Transaction | undefined;
   private closedFlag = false;
 
@@ -28,11 +28,13 @@ export class Session {
     if (this.current) {
       throw Errors.invalidState(`session ${this.id} already has transaction ${this.current.txId} in progress (${this.current.state})`);
     }
-    const tx = new Transaction(this.host, this.host.nextTxId(), this.socket, (t) => {
-      if (this.current === t) this.current = undefined;
-    });
+    const tx = new Transaction(this.host, this.host.nextTxId(), this.socket, this);
     this.current = tx;
     return tx;
+  }
+
+  transactionEnded(tx: Transaction): void {
+    if (this.current === tx) this.current = undefined;
   }
 
   /** Run `body` in a transaction and commit it; roll back if `body` throws. */

@@ -13,6 +13,13 @@ import type { TransactionHost } from './transaction-host.js';
 
 type PrimKey = string | number | bigint;
 
+const NO_BUFFERS: Uint8Array[] = [];
+
+/** Who is told when a transaction ends (its session, which then accepts a new one). */
+export interface TransactionOwner {
+  transactionEnded(tx: Transaction): void;
+}
+
 interface WriteEntry {
   op: 'insert' | 'update' | 'delete';
   key: Value | Value[];
@@ -45,12 +52,16 @@ export class Transaction {
   private readonly writes = new Map<Table, Map<PrimKey, WriteEntry>>();
   private readonly reads: ReadEntry[] = [];
   private stateValue: TransactionState = 'active';
+  /** Table.changeCount of each table when this transaction first looked at it (see unchangedSinceSeen). */
+  private firstTable: Table | undefined;
+  private firstTableChanges = 0;
+  private moreTables: Map<Table, number> | undefined;
 
   constructor(
     private readonly host: TransactionHost,
     readonly txId: number,
     readonly socket: number,
-    private readonly onEnd: (tx: Transaction) => void,
+    private readonly owner: TransactionOwner,
   ) {}
 
   get state(): TransactionState {
@@ -167,7 +178,7 @@ export class Transaction {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; it cannot commit`);
     const writeCount = this.countWrites();
     if (writeCount === 0) {
-      const conflict = this.validateReads();
+      const conflict = this.unchangedSinceSeen() && this.host.locks.count === 0 ? undefined : this.validateReads();
       if (conflict) return this.abortWith(conflict);
       this.end('committed');
       return { csn: 0, redoEntries: 0 };
@@ -175,14 +186,17 @@ export class Transaction {
     const host = this.host;
     // Everything from here to host.log.commit() runs without yielding, so no other transaction can
     // interleave: checking for conflicting locks now is as good as taking the locks now.
-    const conflict = host.writeRefusal() ?? this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
+    const conflict =
+      host.writeRefusal() ?? this.lockConflict() ?? (this.unchangedSinceSeen() ? undefined : this.validateWrites() ?? this.validateReads());
     if (conflict) return this.abortWith(conflict);
     const csn = host.nextCsn();
-    let buffers: Uint8Array[];
-    try {
-      buffers = this.encodeRedo(csn);
-    } catch (e) {
-      return this.abortWith(e);
+    let buffers: Uint8Array[] = NO_BUFFERS;
+    if (host.log.mode !== 'off') {
+      try {
+        buffers = this.encodeRedo(csn);
+      } catch (e) {
+        return this.abortWith(e);
+      }
     }
     this.stateValue = 'committing';
     const logged = host.log.commit(buffers, this.socket);
@@ -209,7 +223,31 @@ export class Transaction {
 
   private activeTable(name: string): Table {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; start a new one`);
-    return this.host.table(name);
+    const table = this.host.table(name);
+    this.noteSeen(table);
+    return table;
+  }
+
+  /** Remember the table's change count the first time this transaction looks at it. */
+  private noteSeen(table: Table): void {
+    if (this.firstTable === table) return;
+    if (this.firstTable === undefined) {
+      this.firstTable = table;
+      this.firstTableChanges = table.changeCount;
+      return;
+    }
+    this.moreTables ??= new Map();
+    if (!this.moreTables.has(table)) this.moreTables.set(table, table.changeCount);
+  }
+
+  /**
+   * True if no table this transaction looked at has changed since: then nothing it read can have
+   * changed and no key it inserts can have appeared, so optimistic validation has nothing to find.
+   */
+  private unchangedSinceSeen(): boolean {
+    if (this.firstTable !== undefined && this.firstTable.changeCount !== this.firstTableChanges) return false;
+    if (this.moreTables) for (const [t, n] of this.moreTables) if (t.changeCount !== n) return false;
+    return true;
   }
 
   private writeSet(table: Table): Map<PrimKey, WriteEntry> {
@@ -313,7 +351,7 @@ export class Transaction {
     for (const [table, m] of this.writes) {
       for (const w of m.values()) {
         if (w.op === 'insert') {
-          table.insert(w.row, this.socket, csn);
+          table.insertChecked(w.row, this.socket, csn);
         } else if (w.op === 'delete') {
           const slot = table.lookup(w.key);
           assert(slot !== undefined, 'a validated delete finds its row');
@@ -334,7 +372,7 @@ export class Transaction {
 
   private end(state: 'committed' | 'aborted'): void {
     this.stateValue = state;
-    this.onEnd(this);
+    this.owner.transactionEnded(this);
   }
 }
 

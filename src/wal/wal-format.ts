@@ -119,9 +119,19 @@ const CRC_TABLE = ((): Int32Array => {
   return table;
 })();
 
+/** A frame's payload: one byte array, or several laid end to end (e.g. consecutive redo buffers). */
+export type FramePayload = Uint8Array | readonly Uint8Array[];
+
+export function payloadBytes(payload: FramePayload): number {
+  if (payload instanceof Uint8Array) return payload.length;
+  let n = 0;
+  for (const p of payload) n += p.length;
+  return n;
+}
+
 /**
  * Encode one frame at `target[offset..]`, padding included (so a reused buffer needs no clearing).
- * Returns the bytes written, frameBytes(payload.length).
+ * Returns the bytes written, frameBytes(payload length).
  */
 export function encodeFrameInto(
   target: Uint8Array,
@@ -129,15 +139,25 @@ export function encodeFrameInto(
   type: FrameType,
   lsn: Lsn,
   syncedLsn: Lsn,
-  payload: Uint8Array,
+  payload: FramePayload,
 ): number {
-  assert(isFrameType(type), `frame type ${type} is known`);
-  assert(Number.isSafeInteger(lsn) && lsn >= 0 && lsn % FRAME_ALIGN_BYTES === 0, `frame LSN ${lsn} is aligned`);
-  assert(Number.isSafeInteger(syncedLsn) && syncedLsn >= 0 && syncedLsn <= lsn, `syncedLsn ${syncedLsn} <= lsn ${lsn}`);
-  assert(payload.length <= PAYLOAD_BYTES_LIMIT - FRAME_HEADER_BYTES, `payload of ${payload.length} bytes fits a u32`);
-  const total = frameBytes(payload.length);
-  assert(Number.isInteger(offset) && offset >= 0 && offset + total <= target.length, 'frame fits the target buffer');
-  writeU32(target, offset + FrameOffset.PAYLOAD_LENGTH, payload.length);
+  const length = payloadBytes(payload);
+  const total = frameBytes(length);
+  // Checked as one condition so the messages are only built on failure (this is the commit path).
+  if (
+    !isFrameType(type) ||
+    !(Number.isSafeInteger(lsn) && lsn >= 0 && lsn % FRAME_ALIGN_BYTES === 0) ||
+    !(Number.isSafeInteger(syncedLsn) && syncedLsn >= 0 && syncedLsn <= lsn) ||
+    length > PAYLOAD_BYTES_LIMIT - FRAME_HEADER_BYTES ||
+    !(Number.isInteger(offset) && offset >= 0 && offset + total <= target.length)
+  ) {
+    assert(isFrameType(type), `frame type ${type} is known`);
+    assert(Number.isSafeInteger(lsn) && lsn >= 0 && lsn % FRAME_ALIGN_BYTES === 0, `frame LSN ${lsn} is aligned`);
+    assert(Number.isSafeInteger(syncedLsn) && syncedLsn >= 0 && syncedLsn <= lsn, `syncedLsn ${syncedLsn} <= lsn ${lsn}`);
+    assert(length <= PAYLOAD_BYTES_LIMIT - FRAME_HEADER_BYTES, `payload of ${length} bytes fits a u32`);
+    assert(false, `frame of ${total} bytes at offset ${offset} fits the target buffer of ${target.length} bytes`);
+  }
+  writeU32(target, offset + FrameOffset.PAYLOAD_LENGTH, length);
   target[offset + FrameOffset.TYPE] = type;
   target[offset + FrameOffset.VERSION] = FRAME_VERSION;
   target[offset + 10] = 0;
@@ -145,15 +165,23 @@ export function encodeFrameInto(
   writeU32(target, offset + 12, 0);
   writeU64(target, offset + FrameOffset.LSN, lsn);
   writeU64(target, offset + FrameOffset.SYNCED_LSN, syncedLsn);
-  target.set(payload, offset + FrameOffset.PAYLOAD);
-  target.fill(0, offset + FRAME_HEADER_BYTES + payload.length, offset + total);
-  writeU32(target, offset + FrameOffset.CRC, frameCrc(target, offset, payload.length));
+  if (payload instanceof Uint8Array) {
+    target.set(payload, offset + FrameOffset.PAYLOAD);
+  } else {
+    let at = offset + FrameOffset.PAYLOAD;
+    for (const p of payload) {
+      target.set(p, at);
+      at += p.length;
+    }
+  }
+  for (let i = offset + FRAME_HEADER_BYTES + length; i < offset + total; i++) target[i] = 0;
+  writeU32(target, offset + FrameOffset.CRC, frameCrc(target, offset, length));
   return total;
 }
 
 /** Encode one frame into a new buffer of frameBytes(payload.length) bytes. */
-export function encodeFrame(type: FrameType, lsn: Lsn, syncedLsn: Lsn, payload: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(frameBytes(payload.length));
+export function encodeFrame(type: FrameType, lsn: Lsn, syncedLsn: Lsn, payload: FramePayload): Uint8Array {
+  const bytes = new Uint8Array(frameBytes(payloadBytes(payload)));
   encodeFrameInto(bytes, 0, type, lsn, syncedLsn, payload);
   return bytes;
 }

@@ -6,9 +6,9 @@
 // fsync is never reported as success, and nothing is written past a possible hole).
 
 import type { Disk, DiskFile } from '../io/disk.js';
-import { joinPath } from '../io/disk.js';
+import { isIoError, joinPath, mkdirpDurable } from '../io/disk.js';
 import { Errors, MotError, assert } from '../errors.js';
-import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, segmentFileName } from './wal-format.js';
+import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
 
 export interface WalWriterOptions {
   segmentBytes: number;
@@ -16,6 +16,10 @@ export interface WalWriterOptions {
   preallocate: boolean;
   /** Where the log ends (from recovery): the next frame goes here. */
   endLsn: number;
+  /** TESTING THE CHECKER ONLY: write without fdatasync (a missing flush). */
+  unsafeSkipFsync?: boolean;
+  /** TESTING THE CHECKER ONLY: treat a failed write or fdatasync as done (the pre-fsyncgate bug). */
+  unsafeIgnoreIoErrors?: boolean;
 }
 
 /** Bytes to write into one segment file at one offset. */
@@ -65,7 +69,7 @@ export class WalWriter {
 
   static async open(disk: Disk, walDir: string, opts: WalWriterOptions): Promise<WalWriter> {
     assert(opts.endLsn % 8 === 0, 'WAL end LSN is frame aligned');
-    await disk.mkdirp(walDir);
+    await mkdirpDurable(disk, walDir);
     const w = new WalWriter(disk, walDir, opts);
     await w.segment(w.segmentIndexOf(opts.endLsn));
     return w;
@@ -92,7 +96,7 @@ export class WalWriter {
   }
 
   /** Reserve space for one frame per payload at the end of the log and encode them. No I/O. */
-  place(payloads: readonly Uint8Array[]): WalBatch {
+  place(payloads: readonly FramePayload[]): WalBatch {
     if (this.failure) throw this.failure;
     if (this.pending.length >= WAL_BATCHES_IN_FLIGHT_MAX) {
       throw Errors.invalidState(`more than ${WAL_BATCHES_IN_FLIGHT_MAX} WAL writes in flight`);
@@ -101,19 +105,19 @@ export class WalWriter {
     const startLsn = this.nextLsn;
     const frameLsns: number[] = [];
     // First pass: positions (frames never straddle segments; a SEGMENT_END frame fills the gap).
-    const layout: { lsn: number; type: FrameType; payload: Uint8Array }[] = [];
+    const layout: { lsn: number; type: FrameType; payload: FramePayload; size: number }[] = [];
     let lsn = startLsn;
     for (const p of payloads) {
-      const size = frameBytes(p.length);
+      const size = frameBytes(payloadBytes(p));
       if (size > seg) {
-        throw Errors.invalidArgument('redo buffer', `${p.length} bytes do not fit a WAL segment of ${seg} bytes (wal_segment_size)`);
+        throw Errors.invalidArgument('redo buffer', `${size} bytes do not fit a WAL segment of ${seg} bytes (wal_segment_size)`);
       }
       const room = seg - (lsn % seg);
       if (size > room) {
-        if (room >= FRAME_HEADER_BYTES) layout.push({ lsn, type: FrameType.SEGMENT_END, payload: EMPTY });
+        if (room >= FRAME_HEADER_BYTES) layout.push({ lsn, type: FrameType.SEGMENT_END, payload: EMPTY, size: FRAME_HEADER_BYTES });
         lsn += room;
       }
-      layout.push({ lsn, type: FrameType.REDO, payload: p });
+      layout.push({ lsn, type: FrameType.REDO, payload: p, size });
       frameLsns.push(lsn);
       lsn += size;
     }
@@ -123,7 +127,7 @@ export class WalWriter {
     return { startLsn, endLsn: lsn, frameLsns, writes };
   }
 
-  private encode(layout: { lsn: number; type: FrameType; payload: Uint8Array }[], endLsn: number): SegmentWrite[] {
+  private encode(layout: { lsn: number; type: FrameType; payload: FramePayload; size: number }[], endLsn: number): SegmentWrite[] {
     const seg = this.opts.segmentBytes;
     const writes: SegmentWrite[] = [];
     let i = 0;
@@ -133,7 +137,7 @@ export class WalWriter {
       while (j < layout.length && this.segmentIndexOf(layout[j]!.lsn) === segmentIndex) j++;
       const first = layout[i]!.lsn;
       const last = layout[j - 1]!;
-      const end = Math.min(last.lsn + frameBytes(last.payload.length), endLsn, (segmentIndex + 1) * seg);
+      const end = Math.min(last.lsn + last.size, endLsn, (segmentIndex + 1) * seg);
       const bytes = new Uint8Array(end - first);
       for (let k = i; k < j; k++) {
         const f = layout[k]!;
@@ -164,12 +168,14 @@ export class WalWriter {
       for (const w of batch.writes) {
         const f = await this.segment(w.segmentIndex);
         file = f.path;
-        await f.writeAndSync(w.fileOffset, w.bytes, lane);
+        if (this.opts.unsafeSkipFsync) await f.write(w.fileOffset, w.bytes);
+        else await f.writeAndSync(w.fileOffset, w.bytes, lane);
         this.bytesWrittenTotal += w.bytes.length;
         this.flushCount++;
       }
       this.complete(batch);
     } catch (e) {
+      if (this.opts.unsafeIgnoreIoErrors && isIoError(e)) return this.complete(batch);
       this.fail(e instanceof MotError ? e : Errors.walFailure(file || this.walDir, 'write and flush', e));
     }
   }

@@ -1,0 +1,210 @@
+// The ledger of a simulated workload: every transaction it ran, its writes (row values name the
+// transaction, so a partly visible one shows), and when it was handed to the log, acknowledged and
+// made durable. Fed by the workload and by the engine's CommitObserver; read by the checker.
+// Invariants: ids are unique across restarts; frames are recorded in LSN order within an epoch.
+
+import { createHash } from 'node:crypto';
+import type { CommitObserver } from '../commit-group/redo-log-handler.js';
+import { REDO_END_BLOCK_BYTES, RedoEndOp } from '../redo/redo-format.js';
+import { FRAME_HEADER_BYTES } from '../wal/wal-format.js';
+import { assert } from '../errors.js';
+
+/** A row of the checked table as the workload wrote it: `v` is the writer's ledger id. */
+export interface RowValue {
+  v: number;
+  pad: string;
+}
+
+/** A transaction's final effect on one key: a row, or null for a delete. */
+export interface LedgerWrite {
+  key: number;
+  value: RowValue | null;
+}
+
+export type LedgerOutcome = 'active' | 'committing' | 'acked' | 'rejected' | 'rolled-back';
+
+export interface LedgerEntry {
+  /** Unique across restarts; written into every row the transaction writes. */
+  readonly id: number;
+  /** The engine incarnation it ran in (0, then +1 per restart). */
+  readonly epoch: number;
+  /** Engine transaction id (unique within an epoch only: lost ids are reused after a crash). */
+  readonly txId: number;
+  readonly session: number;
+  readonly socket: number;
+  writes: LedgerWrite[];
+  outcome: LedgerOutcome;
+  beganAtUs: number;
+  commitCalledAtUs?: number;
+  /** Its COMMIT frame was placed in the log (handed to the WAL). */
+  loggedAtUs?: number;
+  /** LSN of its COMMIT frame: its position in the log order. */
+  lsn?: number;
+  csn?: number;
+  /** The engine said "committed". */
+  ackAtUs?: number;
+  /** A flush covering its COMMIT frame completed (the engine reported it). */
+  durableAtUs?: number;
+  rejectedAtUs?: number;
+  /** SQLSTATE and message of the rejection. */
+  error?: string;
+  /** Committed with no write reaching the engine (CSN 0: nothing logged). */
+  readOnly?: boolean;
+}
+
+/** One WAL frame placed by the engine (any transaction, including DDL). */
+export interface LedgerFrame {
+  epoch: number;
+  lsn: number;
+  payloadBytes: number;
+  /** Ledger id of the transaction, if the workload ran it. */
+  entryId: number | undefined;
+}
+
+/** Bound on entries one ledger keeps (a workload is small; this catches a runaway one). */
+export const LEDGER_ENTRIES_MAX = 1_000_000;
+
+export class Ledger {
+  private readonly all: LedgerEntry[] = [];
+  private readonly byTxId = new Map<number, LedgerEntry>();
+  /** Frames in the log as the ledger knows it (dropped past a recovered end by `truncatedAt`). */
+  private framesList: LedgerFrame[] = [];
+  /** Entries logged but not yet known durable, in LSN order. */
+  private notDurable: LedgerEntry[] = [];
+  private epochNow = 0;
+  private durableLsnNow = 0;
+  private walFailedAt: number | undefined;
+
+  get entries(): readonly LedgerEntry[] {
+    return this.all;
+  }
+
+  get frames(): readonly LedgerFrame[] {
+    return this.framesList;
+  }
+
+  get epoch(): number {
+    return this.epochNow;
+  }
+
+  /** LSN below which the engine reported everything durable (or recovery read it back). */
+  get durableLsn(): number {
+    return this.durableLsnNow;
+  }
+
+  /** Virtual time of the first commit rejected because the WAL failed (ENOSPC, EIO), if any. */
+  get walFailedAtUs(): number | undefined {
+    return this.walFailedAt;
+  }
+
+  /**
+   * A new engine incarnation starts after recovery ended the log at `recoveredEndLsn`: frames past
+   * it are gone (a torn tail was cut), and everything before it was read back, so it is durable.
+   */
+  startEpoch(epoch: number, recoveredEndLsn: number): void {
+    assert(epoch >= this.epochNow, `epochs only grow (${epoch} after ${this.epochNow})`);
+    this.epochNow = epoch;
+    this.byTxId.clear();
+    this.notDurable = [];
+    this.framesList = this.framesList.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= recoveredEndLsn);
+    this.durableLsnNow = recoveredEndLsn;
+    this.walFailedAt = undefined;
+  }
+
+  begin(txId: number, session: number, socket: number, atUs: number): LedgerEntry {
+    assert(this.all.length < LEDGER_ENTRIES_MAX, `ledger full (LEDGER_ENTRIES_MAX = ${LEDGER_ENTRIES_MAX})`);
+    const entry: LedgerEntry = { id: this.all.length + 1, epoch: this.epochNow, txId, session, socket, writes: [], outcome: 'active', beganAtUs: atUs };
+    this.all.push(entry);
+    this.byTxId.set(txId, entry);
+    return entry;
+  }
+
+  commitCalled(entry: LedgerEntry, atUs: number): void {
+    entry.outcome = 'committing';
+    entry.commitCalledAtUs = atUs;
+  }
+
+  acked(entry: LedgerEntry, csn: number, atUs: number): void {
+    entry.outcome = 'acked';
+    entry.ackAtUs = atUs;
+    if (csn === 0) entry.readOnly = true;
+  }
+
+  rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number): void {
+    entry.outcome = 'rejected';
+    entry.rejectedAtUs = atUs;
+    entry.error = error;
+    if (walFailure) this.walFailedAt ??= atUs;
+  }
+
+  rolledBack(entry: LedgerEntry): void {
+    entry.outcome = 'rolled-back';
+  }
+
+  /** The engine-side events that place each transaction in the log and make it durable. */
+  observer(): CommitObserver {
+    return {
+      logged: (_socket, frameLsns, buffers, atUs) => this.logged(frameLsns, buffers, atUs),
+      flushed: (_socket, _startLsn, endLsn, _transactions, _bytes, atUs) => this.flushed(endLsn, atUs),
+    };
+  }
+
+  private logged(frameLsns: readonly number[], buffers: readonly Uint8Array[], atUs: number): void {
+    for (let i = 0; i < buffers.length; i++) {
+      const buffer = buffers[i]!;
+      const end = buffer.length - REDO_END_BLOCK_BYTES;
+      const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      const txId = view.getFloat64(end + 16, true);
+      const entry = this.byTxId.get(txId);
+      this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: buffer.length, entryId: entry?.id });
+      if (entry === undefined || view.getUint8(end) !== RedoEndOp.COMMIT) continue;
+      entry.lsn = frameLsns[i];
+      entry.csn = view.getFloat64(end + 8, true);
+      entry.loggedAtUs = atUs;
+      this.notDurable.push(entry);
+    }
+  }
+
+  private flushed(endLsn: number, atUs: number): void {
+    if (endLsn <= this.durableLsnNow) return;
+    this.durableLsnNow = endLsn;
+    let n = 0;
+    while (n < this.notDurable.length && this.notDurable[n]!.lsn! < endLsn) this.notDurable[n++]!.durableAtUs = atUs;
+    if (n > 0) this.notDurable = this.notDurable.slice(n);
+  }
+
+  /** Entries of one epoch that reached the log, in log (LSN) order. */
+  logOrder(epoch: number): LedgerEntry[] {
+    return this.all.filter((e) => e.epoch === epoch && e.lsn !== undefined && !e.readOnly).sort((a, b) => a.lsn! - b.lsn!);
+  }
+
+  entry(id: number): LedgerEntry | undefined {
+    return this.all[id - 1];
+  }
+
+  /** A digest of every entry (ids, writes, times, outcomes, positions): equal runs hash equal. */
+  hash(): string {
+    const h = createHash('sha256');
+    for (const e of this.all) h.update(`${formatEntry(e)}\n`);
+    return h.digest('hex');
+  }
+}
+
+/** One line per entry, for traces and the hash. */
+export function formatEntry(e: LedgerEntry): string {
+  const writes = e.writes.map((w) => (w.value === null ? `del ${w.key}` : `put ${w.key}=${w.value.v}/${w.value.pad.length}B`)).join(', ');
+  const at = (label: string, us: number | undefined): string => (us === undefined ? '' : ` ${label}@${Math.round(us)}us`);
+  return (
+    `tx#${e.id} (epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
+    (e.readOnly ? ' read-only' : '') +
+    (e.lsn === undefined ? '' : ` lsn ${e.lsn}`) +
+    at('began', e.beganAtUs) +
+    at('commit', e.commitCalledAtUs) +
+    at('logged', e.loggedAtUs) +
+    at('acked', e.ackAtUs) +
+    at('durable', e.durableAtUs) +
+    at('rejected', e.rejectedAtUs) +
+    (e.error ? ` (${e.error})` : '') +
+    ` [${writes}]`
+  );
+}
