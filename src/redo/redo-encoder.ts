@@ -126,13 +126,13 @@ export class RedoEncoder {
   }
 
   private beginEntry(op: RedoOpCode, tableId: number): number {
-    const start = this.w.pos;
-    this.w.ensure(REDO_ENTRY_HEADER_BYTES);
-    this.w.u8(op);
-    this.w.u8(0);
-    this.w.u16(0);
-    this.w.u32(tableId);
-    this.w.u32(0); // body length, patched in endEntry
+    const w = this.w;
+    w.ensure(REDO_ENTRY_HEADER_BYTES);
+    const start = w.pos;
+    w.view.setUint32(start, op, true); // op, then three zero bytes
+    w.view.setUint32(start + 4, tableId, true);
+    w.view.setUint32(start + 8, 0, true); // body length, patched in endEntry
+    w.pos = start + REDO_ENTRY_HEADER_BYTES;
     return start;
   }
 
