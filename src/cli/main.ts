@@ -7,6 +7,7 @@ import { benchJson, formatBenchTable, runBenchSuite, type BenchMode } from '../b
 import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
 import { isMotError } from '../errors.js';
 import { recoverCommand } from './recover-command.js';
+import { walDumpCommand } from './waldump-command.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -94,6 +95,21 @@ export function buildProgram(): Command {
       if (result.runs.some((r) => r.verify && !r.verify.ok)) {
         throw new Error('an acknowledged commit was lost: see the "verified" column');
       }
+    });
+
+  program
+    .command('waldump')
+    .description('Print the redo entries of a data directory\'s WAL (read-only, like pg_waldump): LSN, length, transaction, CSN, operation, table, key, changed columns.')
+    .argument('<dir>', 'data directory')
+    .option('--conf <file>', 'mot.conf (for wal_segment_size; otherwise read from the segment files)')
+    .option('--tx <id>', 'only this transaction', int('--tx', 0, Number.MAX_SAFE_INTEGER))
+    .option('--table <name|id>', 'only this table')
+    .option('--from-lsn <lsn>', 'only records at or after this LSN', int('--from-lsn', 0, Number.MAX_SAFE_INTEGER))
+    .option('--to-lsn <lsn>', 'only records at or before this LSN', int('--to-lsn', 0, Number.MAX_SAFE_INTEGER))
+    .option('--stats', 'summarise by operation instead of listing records')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o) => {
+      await walDumpCommand(dir, o);
     });
 
   program
