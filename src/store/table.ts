@@ -643,69 +643,59 @@ export class Table {
     return encodeComponent(col.typeCode, a) === encodeComponent(col.typeCode, b);
   }
 
-  private *scanUp(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
+  private scanUp(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
     const cmp = this.pk.compare;
-    const keys: KeyPrimitive[] = [];
-    const slots: SlotId[] = [];
     const pair = [] as unknown as (KeyPrimitive | SlotId)[];
-    let cursor = lo;
-    let skipCursor = false;
-    let yielded = 0;
-    while (yielded < limit) {
-      keys.length = 0;
-      slots.length = 0;
-      let atEnd = true;
+    return this.scanInBatches(lo, false, limit, (cursor, skipCursor, keys, slots) => {
       for (const [k, s] of this.primary.entries(cursor, pair)) {
         if (skipCursor && cmp(k, cursor!) === 0) continue;
         if (hi !== undefined) {
           const c = cmp(k, hi);
-          if (c > 0 || (c === 0 && !hiInclusive)) break;
+          if (c > 0 || (c === 0 && !hiInclusive)) return true;
         }
         keys.push(k);
         slots.push(s);
-        if (keys.length === SCAN_BATCH_ROWS) {
-          atEnd = false;
-          break;
-        }
+        if (keys.length === SCAN_BATCH_ROWS) return false;
       }
-      const mod = this.modCount;
-      let i = 0;
-      for (; i < keys.length; i++) {
-        if (this.modCount !== mod) break;
-        yield slots[i];
-        if (++yielded >= limit) return;
-      }
-      // Past the batch, or at the end of the range: re-seek if the table changed meanwhile (rows may
-      // have appeared after the last key yielded), else stop at the end.
-      if (atEnd && this.modCount === mod) return;
-      if (i === 0) return;
-      cursor = keys[i - 1];
-      skipCursor = true;
-    }
+      return true;
+    });
   }
 
-  private *scanDown(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
+  private scanDown(lo: KeyPrimitive | undefined, hi: KeyPrimitive | undefined, hiInclusive: boolean, limit: number): Generator<SlotId> {
     const cmp = this.pk.compare;
+    const pair = [] as unknown as (KeyPrimitive | SlotId)[];
+    return this.scanInBatches(hi, hi !== undefined && !hiInclusive, limit, (cursor, skipCursor, keys, slots) => {
+      if (this.primary.size === 0) return true;
+      for (const [k, s] of this.primary.entriesReversed(cursor, pair, skipCursor)) {
+        if (lo !== undefined && cmp(k, lo) < 0) return true;
+        keys.push(k);
+        slots.push(s);
+        if (keys.length === SCAN_BATCH_ROWS) return false;
+      }
+      return true;
+    });
+  }
+
+  /**
+   * The scan loop shared by both directions: `fill` collects up to SCAN_BATCH_ROWS (key, slot) pairs
+   * from `cursor` on and says whether it reached the end of the range. Between batches, and whenever
+   * the table changed while a batch was being consumed, the scan re-seeks from the last key yielded.
+   */
+  private *scanInBatches(
+    start: KeyPrimitive | undefined,
+    skipStart: boolean,
+    limit: number,
+    fill: (cursor: KeyPrimitive | undefined, skipCursor: boolean, keys: KeyPrimitive[], slots: SlotId[]) => boolean,
+  ): Generator<SlotId> {
     const keys: KeyPrimitive[] = [];
     const slots: SlotId[] = [];
-    const pair = [] as unknown as (KeyPrimitive | SlotId)[];
-    let cursor = hi;
-    let skipCursor = hi !== undefined && !hiInclusive;
+    let cursor = start;
+    let skipCursor = skipStart;
     let yielded = 0;
     while (yielded < limit) {
       keys.length = 0;
       slots.length = 0;
-      let atEnd = true;
-      if (this.primary.size === 0) return;
-      for (const [k, s] of this.primary.entriesReversed(cursor, pair, skipCursor)) {
-        if (lo !== undefined && cmp(k, lo) < 0) break;
-        keys.push(k);
-        slots.push(s);
-        if (keys.length === SCAN_BATCH_ROWS) {
-          atEnd = false;
-          break;
-        }
-      }
+      const atEnd = fill(cursor, skipCursor, keys, slots);
       const mod = this.modCount;
       let i = 0;
       for (; i < keys.length; i++) {
