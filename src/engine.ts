@@ -32,7 +32,27 @@ import type { CommitObserver, LogStats, RedoLogHandler } from './commit-group/re
 import { createRedoLogHandler } from './commit-group/create-handler.js';
 import { WalWriter } from './wal/wal-writer.js';
 import { replayWal, type WalReplayReport } from './recovery/wal-replay.js';
+import { Checkpointer, type CheckpointReport, type CheckpointStats, type CheckpointTuning } from './checkpoint/checkpointer.js';
+import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
+import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
+import { ThreadExecutor } from './checkpoint/thread-executor.js';
 import { Errors, MotError } from './errors.js';
+import { AccountCatalog, bindLogin } from './admin/accounts.js';
+import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
+import { executeSql, type SqlResult } from './sql/executor.js';
+import type { Transaction } from './transaction/transaction.js';
+
+/** Least time between two automatic probes for disk space after the WAL ran out of it. */
+export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
+
+/** engine.stats() fields kept by the engine itself (beside the log's and the checkpointer's). */
+export interface EngineAdminStats {
+  /** Transactions ended since open, read-only ones included; aborted counts conflicts, errors and rollbacks. */
+  transactionsCommitted: number;
+  transactionsAborted: number;
+  /** The WAL ran out of disk space: writes are refused until retryAfterDiskFull() succeeds. */
+  walFailedForSpace: boolean;
+}
 
 export interface EngineOptions {
   /** Configuration by mot.conf / postgres.conf names (or EngineConfig field names). */
@@ -45,12 +65,25 @@ export interface EngineOptions {
   observer?: CommitObserver;
   /** Called for each configuration warning (default: print to stderr). */
   onWarning?: (w: ConfigWarning) => void;
+  /** Where statistics reports go when enable_stats is on (default: stderr). */
+  statsSink?: (report: string) => void;
   /**
    * FOR TESTING THE CRASH CHECKER ONLY (src/sim/checker.ts): deliberately break durability, so a
    * test can show the checker catches it. Never set otherwise.
    */
   unsafeTesting?: UnsafeTestingSwitches;
+  /**
+   * Where checkpoint and recovery segment work runs: 'threads' (checkpoint_workers piscina workers)
+   * or 'inline' (this thread). Default: threads on the real disk; inline on any other Disk (the
+   * simulated disk lives in this thread, and the simulation must stay deterministic).
+   */
+  checkpointExecutor?: ExecutorKind;
+  /** Checkpoint knobs for tests and benchmarks (src/checkpoint/checkpointer.ts). */
+  checkpointTuning?: CheckpointTuning;
 }
+
+/** Virtual time the capture scan lets pass between batches with the inline executor (simulation). */
+const INLINE_PAUSE_US = 1;
 
 /** Deliberate durability bugs, each a switch (see EngineOptions.unsafeTesting). */
 export interface UnsafeTestingSwitches {
@@ -63,7 +96,12 @@ export interface UnsafeTestingSwitches {
 }
 
 export interface RecoveryReport {
+  /** The checkpoint loaded, or undefined when there was no control file (empty start). */
+  checkpoint: CheckpointLoadReport | undefined;
+  /** WAL replay from the checkpoint's LSN (0 without one), skipping CSNs at or below its CSN. */
   wal: WalReplayReport;
+  checkpointMs: number;
+  walMs: number;
   elapsedMs: number;
 }
 
@@ -79,6 +117,15 @@ export class Engine implements SessionHost {
   private closing: MotError | undefined;
   private recoveryReport: RecoveryReport | undefined;
   private readonly ownsDisk: boolean;
+  /** Accounts, users and databases (src/admin/accounts.ts). */
+  accounts!: AccountCatalog;
+  private statsCollector: StatsCollector | undefined;
+  private statsReporter: StatsReporter | undefined;
+  private readonly transactionsEnded = { committed: 0, aborted: 0 };
+  private diskProbeAtUs = Number.NEGATIVE_INFINITY;
+  private checkpoints!: Checkpointer;
+  /** Checkpoint capture and commit tracking, called by Transaction.apply. */
+  applyHook!: Checkpointer;
 
   private constructor(
     readonly dir: string,
@@ -110,29 +157,50 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.observer, options.unsafeTesting ?? {});
+      await engine.start(options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
     } catch (e) {
       if (ownsDisk) await disk.close();
       throw e;
     }
+    engine.startStats(options.statsSink);
     return engine;
   }
 
-  private async start(observer: CommitObserver | undefined, unsafe: UnsafeTestingSwitches): Promise<void> {
+  private async start(
+    observer: CommitObserver | undefined,
+    unsafe: UnsafeTestingSwitches,
+    executors: ExecutorFactory,
+    tuning: CheckpointTuning,
+  ): Promise<void> {
     const t0 = this.clock.nowUs();
     await mkdirpDurable(this.disk, this.dir);
+    this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     const mode = loggingMode(this.config);
+    if (this.config.enableStats) {
+      this.statsCollector = new StatsCollector(mode, this.clock);
+      observer = teeObservers(observer, this.statsCollector);
+    }
     const walDir = this.walDir;
+    const checkpointDir = this.checkpointDir;
+    if (!(await this.disk.exists(checkpointDir))) throw Errors.invalidConfig('checkpoint_dir', `directory "${checkpointDir}" does not exist`);
+    // Cold start: the checkpoint, then the WAL after its LSN, skipping what it already holds.
+    const ckpt = await loadCheckpoint(this.disk, checkpointDir, this.catalog, this.clock, {
+      workers: this.config.checkpointRecoveryWorkers,
+      sockets: this.config.sockets,
+      executorFactory: executors,
+    });
+    const t1 = this.clock.nowUs();
     const wal = await replayWal(this.disk, walDir, this.catalog, this.clock, {
       segmentBytes: this.config.walSegmentBytes,
-      fromLsn: 0,
-      skipCsnAtOrBelow: 0,
+      fromLsn: ckpt?.lsn ?? 0,
+      skipCsnAtOrBelow: ckpt?.csn ?? 0,
       sockets: this.config.sockets,
       repairTornTail: true,
     });
-    this.csn = wal.maxCsn;
-    this.txId = wal.maxTxId;
-    this.recoveryReport = { wal, elapsedMs: (this.clock.nowUs() - t0) / 1000 };
+    this.csn = Math.max(wal.maxCsn, ckpt?.csn ?? 0);
+    this.txId = Math.max(wal.maxTxId, ckpt?.maxTxId ?? 0);
+    const t2 = this.clock.nowUs();
+    this.recoveryReport = { checkpoint: ckpt, wal, checkpointMs: (t1 - t0) / 1000, walMs: (t2 - t1) / 1000, elapsedMs: (t2 - t0) / 1000 };
     if (mode !== 'off') {
       if (this.config.redoBufferBytes + 64 > this.config.walSegmentBytes) {
         throw Errors.invalidConfig('redo_buffer_size', `${this.config.redoBufferBytes} bytes must be smaller than wal_segment_size (${this.config.walSegmentBytes} bytes)`);
@@ -145,7 +213,35 @@ export class Engine implements SessionHost {
         unsafeIgnoreIoErrors: unsafe.ignoreIoErrors,
       });
     }
-    this.log = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
+    this.checkpoints = new Checkpointer({
+      disk: this.disk,
+      clock: this.clock,
+      catalog: this.catalog,
+      config: this.config,
+      checkpointDir,
+      executorFactory: executors,
+      tuning,
+      currentCsn: () => this.csn,
+      currentTxId: () => this.txId,
+      wal: () => this.wal,
+      writeRefusal: () => this.writeRefusal(),
+      recovered: { checkpointId: ckpt?.checkpointId ?? 0, lsn: ckpt?.lsn ?? 0, csn: ckpt?.csn ?? 0, walEndLsn: wal.end.endLsn },
+    });
+    this.applyHook = this.checkpoints;
+    const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
+    this.log = this.checkpoints.wrap(handler);
+  }
+
+  /** checkpoint_dir, or the data directory when it is empty. */
+  get checkpointDir(): string {
+    return this.config.checkpointDir === '' ? this.dir : this.config.checkpointDir;
+  }
+
+  private startStats(sink: ((report: string) => void) | undefined): void {
+    if (!this.statsCollector) return;
+    const out = sink ?? ((r: string) => process.stderr.write(r + '\n'));
+    this.statsReporter = new StatsReporter(this.statsCollector, this.clock, this.config.printStatsPeriodUs, this.mode, out);
+    this.statsReporter.start();
   }
 
   get walDir(): string {
@@ -178,18 +274,48 @@ export class Engine implements SessionHost {
   writeRefusal(): MotError | undefined {
     if (this.closing) return this.closing;
     const failed = this.wal?.failed;
-    return failed ? Errors.engineReadOnly(failed.message) : undefined;
+    if (!failed) return undefined;
+    if (this.wal!.failedForSpace && this.mode !== 'asynchronous') {
+      const now = this.clock.nowUs();
+      if (now - this.diskProbeAtUs >= DISK_FULL_PROBE_INTERVAL_US) {
+        this.diskProbeAtUs = now;
+        void this.retryAfterDiskFull();
+      }
+      return Errors.diskFullReadOnly(failed.message);
+    }
+    return Errors.engineReadOnly(failed.message);
   }
 
   sessionClosed(session: Session): void {
     this.sessions.delete(session);
   }
 
+  transactionEnded(tx: Transaction): void {
+    const committed = tx.state === 'committed';
+    if (committed) this.transactionsEnded.committed++;
+    else this.transactionsEnded.aborted++;
+    this.statsCollector?.transactionEnded(committed);
+  }
+
+  /**
+   * After the WAL ran out of disk space (ENOSPC on write, synchronous or group mode): clear the
+   * unacknowledged tail of the log and accept writes again if there is space now. Returns whether
+   * the engine accepts writes. Also tried automatically, at most every DISK_FULL_PROBE_INTERVAL_US,
+   * when a commit is refused. Asynchronous mode stays read-only until reopened: its commits were
+   * applied in memory before their redo failed, so memory is ahead of the log.
+   */
+  async retryAfterDiskFull(): Promise<boolean> {
+    if (!this.wal?.failed) return this.closing === undefined;
+    if (!this.wal.failedForSpace || this.mode === 'asynchronous') return false;
+    return this.wal.resumeAfterDiskFull();
+  }
+
   // ---- public API ----
 
   /** Open a client session, bound to a simulated core by affinity_mode (or to `core` if given). */
-  openSession(options: { core?: number } = {}): Session {
+  openSession(options: { core?: number; account?: string; user?: string } = {}): Session {
     if (this.closing) throw this.closing;
+    const login = this.accounts.login(options.account, options.user);
     if (this.sessions.size >= this.config.maxConnections) throw Errors.tooManyClients(this.config.maxConnections);
     const shape = this.config;
     let choice = chooseCore(this.sessionsOpened, shape, () => this.random.next());
@@ -202,7 +328,18 @@ export class Engine implements SessionHost {
     }
     const session = new Session(this, ++this.sessionsOpened, choice.core, choice.socket);
     this.sessions.add(session);
+    bindLogin(session, login);
     return session;
+  }
+
+  /** Sessions open now, in the order they were opened. */
+  get openSessions(): Session[] {
+    return [...this.sessions];
+  }
+
+  /** Run SQL (src/sql/) in `session`'s account and transaction, or as `sys` in a session of its own. */
+  sql(text: string, session?: Session): Promise<SqlResult[]> {
+    return executeSql(this, session, text);
   }
 
   /** Create a table (a logged DDL transaction; durable per the logging mode when this resolves). */
@@ -213,10 +350,12 @@ export class Engine implements SessionHost {
     const enc = this.redoEncoder;
     enc.reset();
     enc.addDdl(RedoOp.CREATE_TABLE, id, schema.def);
-    const buffers = enc.finish(this.nextTxId(), this.nextCsn(), this.clock.wallMs());
+    const csn = this.nextCsn();
+    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
     const logged = this.log.commit(buffers, 0);
     if (logged) await logged;
-    this.catalog.create(id, schema);
+    this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
+    this.checkpoints.applied(csn);
   }
 
   /** Drop a table (a logged DDL transaction). Fails while transactions are committing on it. */
@@ -225,13 +364,24 @@ export class Engine implements SessionHost {
     if (refused) throw refused;
     const table = this.catalog.get(name);
     if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the drop`);
+    this.checkpoints.refuseDdlDuringCheckpoint(name);
     const enc = this.redoEncoder;
     enc.reset();
     enc.addDdl(RedoOp.DROP_TABLE, table.id, undefined);
-    const buffers = enc.finish(this.nextTxId(), this.nextCsn(), this.clock.wallMs());
+    const csn = this.nextCsn();
+    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
     const logged = this.log.commit(buffers, 0);
     if (logged) await logged;
     this.catalog.drop(table);
+    this.checkpoints.applied(csn);
+  }
+
+  /**
+   * Take a checkpoint now, without stopping commits: every table's rows as of one CSN, written under
+   * checkpoint_dir; then the WAL before its LSN is removed. Resolves with what it did.
+   */
+  checkpoint(): Promise<CheckpointReport> {
+    return this.checkpoints.checkpoint('manual');
   }
 
   tables(): Table[] {
@@ -243,9 +393,13 @@ export class Engine implements SessionHost {
     await this.log.flush();
   }
 
-  stats(): LogStats & { csn: number; sessions: number; walDurableLsn: number; walEndLsn: number } {
+  stats(): EngineAdminStats & LogStats & { csn: number; sessions: number; walDurableLsn: number; walEndLsn: number; checkpoint: CheckpointStats } {
     return {
       ...this.log.stats(),
+      transactionsCommitted: this.transactionsEnded.committed,
+      transactionsAborted: this.transactionsEnded.aborted,
+      walFailedForSpace: this.wal?.failedForSpace ?? false,
+      checkpoint: this.checkpoints.stats(),
       csn: this.csn,
       sessions: this.sessions.size,
       walDurableLsn: this.wal?.durableLsn ?? 0,
@@ -257,9 +411,11 @@ export class Engine implements SessionHost {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = Errors.invalidState('the engine is closed');
+    this.statsReporter?.stop();
     for (const s of [...this.sessions]) s.close();
     try {
       await this.log.close();
+      await this.checkpoints.close();
     } finally {
       await this.wal?.close();
       if (this.ownsDisk) await this.disk.close();
@@ -273,9 +429,17 @@ export class Engine implements SessionHost {
   async abandon(): Promise<void> {
     if (this.closing) return;
     this.closing = Errors.invalidState('the engine was stopped (simulated crash)');
+    this.statsReporter?.stop();
     this.log.abandon?.();
+    this.checkpoints.abandon();
     if (this.ownsDisk) await this.disk.close();
   }
+}
+
+/** Worker threads on the real disk; inline on any other (simulated or in-memory) disk. */
+function executorFactory(options: EngineOptions, disk: Disk, clock: Clock): ExecutorFactory {
+  const kind = options.checkpointExecutor ?? (disk instanceof RealDisk ? 'threads' : 'inline');
+  return kind === 'threads' ? (threads) => new ThreadExecutor(threads) : () => new InlineExecutor(clock, INLINE_PAUSE_US);
 }
 
 async function resolveOptions(options: EngineOptions): Promise<{ config: EngineConfig; warnings: ConfigWarning[] }> {

@@ -54,6 +54,13 @@ export const SqlState = {
   duplicate_table: '42P07',
   syntax_error: '42601',
   lock_not_available: '55P03',
+  invalid_catalog_name: '3D000',
+  duplicate_database: '42P04',
+  duplicate_object: '42710',
+  undefined_object: '42704',
+  invalid_authorization_specification: '28000',
+  active_sql_transaction: '25001',
+  no_active_sql_transaction: '25P01',
 } as const;
 export type SqlStateName = keyof typeof SqlState;
 
@@ -312,6 +319,86 @@ export const Errors = {
       sqlstate: 'numeric_value_out_of_range',
       message: `value ${value} is out of range for type ${type}`,
       detail: `column "${column}" of table "${table}"`,
+    });
+  },
+  // ---- SQL face, accounts and administration (src/sql/, src/admin/) ----
+  /** A SQL syntax error; `position` is "line L, column C" and `context` the source line with a caret. */
+  syntaxError(what: string, position: string, context: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'syntax_error',
+      message: `syntax error at ${position}: ${what}`,
+      detail: `\n${context}`,
+    });
+  },
+  undefinedDatabase(database: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'invalid_catalog_name',
+      message: `database "${database}" does not exist`,
+    });
+  },
+  duplicateDatabase(database: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'duplicate_database',
+      message: `database "${database}" already exists`,
+    });
+  },
+  /** An account or user that exists already (kind: 'account' | 'user'). */
+  duplicateObject(kind: string, name: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'duplicate_object',
+      message: `${kind} "${name}" already exists`,
+    });
+  },
+  undefinedObject(kind: string, name: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'undefined_object',
+      message: `${kind} "${name}" does not exist`,
+    });
+  },
+  /** A login to an account or as a user that does not exist. */
+  invalidLogin(account: string, user: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'invalid_authorization_specification',
+      message: `login refused: account "${account}" has no user "${user}"`,
+    });
+  },
+  /** A statement that may not run inside a transaction block (VACUUM, DDL). */
+  notInTransactionBlock(statement: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_ERROR',
+      sqlstate: 'active_sql_transaction',
+      message: `${statement} cannot run inside a transaction block`,
+    });
+  },
+  /** The WAL device is full: writes are refused until a probe finds space again (SQLSTATE 53100). */
+  diskFullReadOnly(reason: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_UNAVAILABLE',
+      rc: 'RC_ERROR',
+      sqlstate: 'disk_full',
+      message: `the engine is read-only until disk space returns: ${reason}`,
+    });
+  },
+  /** VACUUM could not take its exclusive table lock within its bound. */
+  tableLockTimeout(table: string, statement: string, waitedMs: number): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_UNAVAILABLE',
+      rc: 'RC_ERROR',
+      sqlstate: 'lock_not_available',
+      message: `${statement} could not lock table "${table}" exclusively: transactions were still open or committing after ${waitedMs} ms`,
     });
   },
 };

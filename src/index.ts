@@ -24,3 +24,6 @@ export { RealDisk } from './io/real-disk.js';
 export type { Random } from './io/random.js';
 export { SeededRandom } from './io/random.js';
 export type { CommitObserver, LogStats } from './commit-group/redo-log-handler.js';
+export { executeSql, SqlRunner, parseSql, formatResult, formatError, type SqlResult } from './sql/index.js';
+export { moCtl, type MoCtlResult, type MoCtlCall } from './admin/mo-ctl.js';
+export { SYS_ACCOUNT, DEFAULT_DATABASE, type Login } from './admin/accounts.js';

@@ -12,6 +12,7 @@ import type { LoggingMode } from '../config/config.js';
 import type { Clock } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
 import type { Random } from '../io/random.js';
+import type { Session } from '../transaction/session.js';
 import { SeededRandom } from '../io/random.js';
 import { isMotError } from '../errors.js';
 import { BENCH_TABLE, buildOne, makeRow, type WorkloadName, type WorkloadState } from './workloads.js';
@@ -33,8 +34,11 @@ export interface BenchRunSpec {
   seed: number;
   /** Reopen after close and count rows (the durability check). */
   verify: boolean;
-  /** Simulation: a disk, clock and random to run on instead of the real ones. */
-  world?: { disk: Disk; clock: Clock; random: Random; yieldEvery?: () => Promise<void> };
+  /**
+   * Simulation: a disk, clock and random to run on instead of the real ones; `cpu` charges one
+   * transaction's CPU time on its session's core in virtual time (src/sim/cpu-model.ts).
+   */
+  world?: { disk: Disk; clock: Clock; random: Random; yieldEvery?: () => Promise<void>; cpu?: (session: Session) => Promise<void> };
   /** Called about every 100 ms of the run with the fraction done (0..1). */
   onProgress?: (fraction: number) => void;
 }
@@ -108,11 +112,13 @@ export async function runBench(spec: BenchRunSpec): Promise<BenchRunResult> {
   const deadlineUs = startUs + spec.durationMs * 1000;
   let nextProgressUs = startUs;
   const yieldNow = world?.yieldEvery ?? (() => yieldToEventLoop());
+  const cpu = world?.cpu;
 
   const loop = async (): Promise<void> => {
     const session = engine.openSession();
     let n = 0;
     while (clock.nowUs() < deadlineUs) {
+      if (cpu) await cpu(session);
       const t0 = clock.nowUs();
       try {
         const { tx, inserting } = buildOne(spec.workload, session, state, random);

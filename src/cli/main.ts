@@ -7,13 +7,19 @@ import { benchJson, formatBenchTable, runBenchSuite, type BenchMode } from '../b
 import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
 import { isMotError } from '../errors.js';
 import { recoverCommand } from './recover-command.js';
+import { addShellCommand } from './shell-command.js';
+import { addSqlCommand } from './sql-command.js';
+import { addMoCtlCommand } from './mo-ctl-command.js';
+import { checkpointCommand } from './checkpoint-command.js';
+import { addCrashTestCommand } from './crash-test-command.js';
+import { addSimulateCommand } from './simulate-command.js';
 import { walDumpCommand } from './waldump-command.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set it (crash-test: violations)
   } catch (e) {
     if (isMotError(e)) process.stderr.write(`${e.toLine()}\n`);
     else if ((e as { code?: string }).code?.startsWith('commander.')) return (e as { exitCode?: number }).exitCode ?? 1;
@@ -122,5 +128,20 @@ export function buildProgram(): Command {
       await recoverCommand(dir, o);
     });
 
+  program
+    .command('checkpoint')
+    .description('Open a data directory (recovering it), take a checkpoint without stopping commits, print what it wrote (rows, segments, MB, the RESOLVE pause) and what it removed (older checkpoints, WAL below its LSN).')
+    .argument('<dir>', 'data directory')
+    .option('--conf <file>', 'mot.conf to use (checkpoint_dir, checkpoint_segsize, checkpoint_workers...)')
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, o) => {
+      await checkpointCommand(dir, o);
+    });
+
+  addCrashTestCommand(program);
+  addSimulateCommand(program);
+  addShellCommand(program);
+  addSqlCommand(program);
+  addMoCtlCommand(program);
   return program;
 }

@@ -81,8 +81,9 @@ export class AsyncRedoLogHandler implements RedoLogHandler {
     this.activeBytes = 0;
     this.activeTransactions = 0;
     const run = (async () => {
-      const batch = this.wal.place(packFrames(buffers, FRAME_PAYLOAD_BYTES_TARGET));
-      this.ctx.observer?.logged?.(0, batch.frameLsns, buffers, this.ctx.clock.nowUs());
+      const frames = packFrames(buffers, FRAME_PAYLOAD_BYTES_TARGET);
+      const batch = this.wal.place(frames);
+      this.ctx.observer?.logged?.(0, batch.frameLsns, frames, this.ctx.clock.nowUs());
       this.s.flushes++;
       this.s.walBytes += batch.endLsn - batch.startLsn;
       await this.wal.write(batch, 0);

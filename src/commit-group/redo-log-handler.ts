@@ -4,6 +4,7 @@
 
 import type { Clock } from '../io/clock.js';
 import type { WalWriter } from '../wal/wal-writer.js';
+import type { FramePayload } from '../wal/wal-format.js';
 import type { EngineConfig, LoggingMode } from '../config/config.js';
 
 /** What happened on the commit path, for statistics, reports and the simulator's ledger. */
@@ -12,10 +13,11 @@ export interface CommitObserver {
   groupJoined?(socket: number, groupId: number, member: number, atUs: number): void;
   groupClosed?(socket: number, groupId: number, reason: 'size' | 'timeout' | 'flush', members: number, atUs: number): void;
   /**
-   * Redo buffers were placed in the log (not yet durable): buffers[i]'s frame is at frameLsns[i]. The
-   * transaction id and CSN are in each buffer's end block (redo-format.ts). Called once per batch.
+   * Frames of redo were placed in the log (not yet durable): payloads[i] (one redo buffer, or several
+   * laid end to end) is the frame at frameLsns[i]. Each buffer's end block holds its transaction id
+   * and CSN (redo-format.ts). Called once per batch, in log order.
    */
-  logged?(socket: number, frameLsns: readonly number[], buffers: readonly Uint8Array[], atUs: number): void;
+  logged?(socket: number, frameLsns: readonly number[], payloads: readonly FramePayload[], atUs: number): void;
   /** A batch of redo reached the disk: everything up to endLsn is durable. */
   flushed?(socket: number | undefined, startLsn: number, endLsn: number, transactions: number, bytes: number, atUs: number): void;
 }

@@ -69,6 +69,8 @@ export async function replayWal(disk: Disk, walDir: string, catalog: Catalog, cl
   };
 }
 
+const NO_PARTS: readonly RedoBuffer[] = [];
+
 class Replayer {
   private readonly open = new Map<number, RedoBuffer[]>();
   private replayed = 0;
@@ -93,7 +95,8 @@ class Replayer {
     this.segment = segment;
     let at = 0;
     while (at < payload.length) {
-      const bytes = at + 4 <= payload.length ? new DataView(payload.buffer, payload.byteOffset + at, 4).getUint32(0, true) : 0;
+      // u32 little endian, read without allocating a DataView per buffer (one per transaction).
+      const bytes = at + 4 <= payload.length ? (payload[at]! | (payload[at + 1]! << 8) | (payload[at + 2]! << 16) | (payload[at + 3]! << 24)) >>> 0 : 0;
       if (bytes < 4 || at + bytes > payload.length) {
         throw Errors.corruption(segment, lsn % this.opts.segmentBytes, `redo buffer at byte ${at} of a valid frame claims ${bytes} bytes of ${payload.length - at} left`);
       }
@@ -119,8 +122,8 @@ class Replayer {
       this.open.set(buf.txId, list);
       return;
     }
-    const parts = this.open.get(buf.txId) ?? [];
-    this.open.delete(buf.txId);
+    const parts = this.open.size === 0 ? NO_PARTS : (this.open.get(buf.txId) ?? NO_PARTS);
+    if (parts !== NO_PARTS) this.open.delete(buf.txId);
     if (buf.endOp === RedoEndOp.ROLLBACK) return;
     this.maxCsn = Math.max(this.maxCsn, buf.csn);
     if (buf.csn <= this.opts.skipCsnAtOrBelow) {

@@ -1,12 +1,12 @@
 // The ledger of a simulated workload: every transaction it ran, its writes (row values name the
 // transaction, so a partly visible one shows), and when it was handed to the log, acknowledged and
 // made durable. Fed by the workload and by the engine's CommitObserver; read by the checker.
-// Invariants: ids are unique across restarts; frames are recorded in LSN order within an epoch.
+// Invariants: ids are unique across restarts; log positions follow placement order within an epoch.
 
 import { createHash } from 'node:crypto';
 import type { CommitObserver } from '../commit-group/redo-log-handler.js';
 import { REDO_END_BLOCK_BYTES, RedoEndOp } from '../redo/redo-format.js';
-import { FRAME_HEADER_BYTES } from '../wal/wal-format.js';
+import { FRAME_HEADER_BYTES, type FramePayload } from '../wal/wal-format.js';
 import { assert } from '../errors.js';
 
 /** A row of the checked table as the workload wrote it: `v` is the writer's ledger id. */
@@ -38,8 +38,10 @@ export interface LedgerEntry {
   commitCalledAtUs?: number;
   /** Its COMMIT frame was placed in the log (handed to the WAL). */
   loggedAtUs?: number;
-  /** LSN of its COMMIT frame: its position in the log order. */
+  /** LSN of the frame holding its COMMIT buffer (several transactions may share one frame). */
   lsn?: number;
+  /** Its position in the log order (COMMIT buffers in the order they were placed, within the epoch). */
+  logPosition?: number;
   csn?: number;
   /** The engine said "committed". */
   ackAtUs?: number;
@@ -72,6 +74,7 @@ export class Ledger {
   /** Entries logged but not yet known durable, in LSN order. */
   private notDurable: LedgerEntry[] = [];
   private epochNow = 0;
+  private logPositionNext = 0;
   private durableLsnNow = 0;
   private walFailedAt: number | undefined;
 
@@ -149,20 +152,33 @@ export class Ledger {
     };
   }
 
-  private logged(frameLsns: readonly number[], buffers: readonly Uint8Array[], atUs: number): void {
-    for (let i = 0; i < buffers.length; i++) {
-      const buffer = buffers[i]!;
-      const end = buffer.length - REDO_END_BLOCK_BYTES;
-      const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      const txId = view.getFloat64(end + 16, true);
-      const entry = this.byTxId.get(txId);
-      this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: buffer.length, entryId: entry?.id });
-      if (entry === undefined || view.getUint8(end) !== RedoEndOp.COMMIT) continue;
-      entry.lsn = frameLsns[i];
-      entry.csn = view.getFloat64(end + 8, true);
-      entry.loggedAtUs = atUs;
-      this.notDurable.push(entry);
+  private logged(frameLsns: readonly number[], payloads: readonly FramePayload[], atUs: number): void {
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i]!;
+      const buffers = payload instanceof Uint8Array ? [payload] : payload;
+      let bytes = 0;
+      let firstEntry: LedgerEntry | undefined;
+      for (const buffer of buffers) {
+        bytes += buffer.length;
+        const entry = this.placed(buffer, frameLsns[i]!, atUs);
+        firstEntry ??= entry;
+      }
+      this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: bytes, entryId: firstEntry?.id });
     }
+  }
+
+  /** One redo buffer placed in the frame at `lsn`: a COMMIT buffer gives its transaction a log position. */
+  private placed(buffer: Uint8Array, lsn: number, atUs: number): LedgerEntry | undefined {
+    const end = buffer.length - REDO_END_BLOCK_BYTES;
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const entry = this.byTxId.get(view.getFloat64(end + 16, true));
+    if (entry === undefined || view.getUint8(end) !== RedoEndOp.COMMIT) return entry;
+    entry.lsn = lsn;
+    entry.logPosition = this.logPositionNext++;
+    entry.csn = view.getFloat64(end + 8, true);
+    entry.loggedAtUs = atUs;
+    this.notDurable.push(entry);
+    return entry;
   }
 
   private flushed(endLsn: number, atUs: number): void {
@@ -173,9 +189,9 @@ export class Ledger {
     if (n > 0) this.notDurable = this.notDurable.slice(n);
   }
 
-  /** Entries of one epoch that reached the log, in log (LSN) order. */
+  /** Entries of one epoch that reached the log, in log order. */
   logOrder(epoch: number): LedgerEntry[] {
-    return this.all.filter((e) => e.epoch === epoch && e.lsn !== undefined && !e.readOnly).sort((a, b) => a.lsn! - b.lsn!);
+    return this.all.filter((e) => e.epoch === epoch && e.logPosition !== undefined && !e.readOnly).sort((a, b) => a.logPosition! - b.logPosition!);
   }
 
   entry(id: number): LedgerEntry | undefined {

@@ -73,6 +73,8 @@ export interface OpenTransaction extends RecordedTransaction {
 
 class Recorded implements OpenTransaction {
   private readonly writes = new Map<number, RowValue | null>();
+  /** Keys this transaction inserted (absent before it): deleting one again leaves no write at all. */
+  private readonly inserted = new Set<number>();
   private ended = false;
 
   constructor(
@@ -94,15 +96,21 @@ class Recorded implements OpenTransaction {
     }
     const value: RowValue = { v: this.entry.id, pad: padFor(this.entry.id, key, padBytes) };
     const k = BigInt(key);
-    if (this.tx.get(CHECKED_TABLE.name, k)) this.tx.update(CHECKED_TABLE.name, k, { v: BigInt(value.v), pad: value.pad });
-    else this.tx.insert(CHECKED_TABLE.name, { k, v: BigInt(value.v), pad: value.pad });
+    if (this.tx.get(CHECKED_TABLE.name, k)) {
+      this.tx.update(CHECKED_TABLE.name, k, { v: BigInt(value.v), pad: value.pad });
+    } else {
+      this.tx.insert(CHECKED_TABLE.name, { k, v: BigInt(value.v), pad: value.pad });
+      if (this.writes.get(key) !== null) this.inserted.add(key); // absent before this transaction
+    }
     this.writes.set(key, value);
   }
 
   remove(key: number): boolean {
     const removed = this.tx.delete(CHECKED_TABLE.name, BigInt(key));
-    if (removed) this.writes.set(key, null);
-    return removed;
+    if (!removed) return false;
+    if (this.inserted.delete(key)) this.writes.delete(key); // insert + delete: the engine logs nothing
+    else this.writes.set(key, null);
+    return true;
   }
 
   get(key: number): RowValue | undefined {

@@ -93,6 +93,12 @@ export class SimWorld {
     return new SimWorld(options.seed, machine, options.dir ?? SIM_DATA_DIR_DEFAULT, 0, new SeededRandom(options.seed), 0, undefined, machine.faults);
   }
 
+  /** A world whose disk starts as `image` (e.g. a prepared data directory), as a restart would. */
+  static fromImage(options: WorldOptions, image: DurableImage): SimWorld {
+    const machine = resolveMachine(options.machine);
+    return new SimWorld(options.seed, machine, options.dir ?? SIM_DATA_DIR_DEFAULT, 0, new SeededRandom(options.seed), 0, image, machine.faults);
+  }
+
   /** Engine options for this world: its disk, clock and random; the machine's shape in the config. */
   engineOptions(extra: { config?: ConfigInput; observer?: CommitObserver; unsafeTesting?: UnsafeTestingSwitches } = {}): EngineOptions {
     return {

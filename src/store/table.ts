@@ -293,8 +293,27 @@ export class Table {
   /** insert() for a row already checked with validateRow(row, false) (the commit path checks at statement time). */
   insertChecked(row: Row, socket: number, csn: number): SlotId {
     this.checkNotDropped();
+    return this.insertReserved(this.allocSlot(socket), row, csn);
+  }
+
+  /**
+   * Take a slot on `socket`'s memory for a row a committing transaction will insert. Running out of
+   * memory fails here, before the transaction's redo is logged, never after it is durable.
+   */
+  reserveSlot(socket: number): SlotId {
+    this.checkNotDropped();
+    return this.allocSlot(socket);
+  }
+
+  /** Give back a slot from reserveSlot() that was not used (the commit failed). */
+  releaseReservedSlot(slot: SlotId): void {
+    const base = this.slotBase(slot);
+    this.releaseSlot(slot, this.hit!, base);
+  }
+
+  /** insertChecked() into a slot from reserveSlot(). */
+  insertReserved(slot: SlotId, row: Row, csn: number): SlotId {
     const key = this.pk.fromRow(row);
-    const slot = this.allocSlot(socket);
     const base = this.slotBase(slot);
     const chunk = this.hit!;
     this.codec.encode(chunk.buf, chunk.view, base, row);

@@ -9,6 +9,8 @@ import type { TransactionHost } from './transaction-host.js';
 export interface SessionHost extends TransactionHost {
   nextTxId(): number;
   sessionClosed(session: Session): void;
+  /** A transaction of a session ended, committed or aborted (statistics). */
+  transactionEnded?(tx: Transaction): void;
 }
 
 export class Session implements TransactionOwner {
@@ -35,6 +37,7 @@ export class Session implements TransactionOwner {
 
   transactionEnded(tx: Transaction): void {
     if (this.current === tx) this.current = undefined;
+    this.host.transactionEnded?.(tx);
   }
 
   /** Run `body` in a transaction and commit it; roll back if `body` throws. */

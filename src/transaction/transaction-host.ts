@@ -2,7 +2,7 @@
 // the redo encoder and the redo log handler. Keeps transaction.ts free of engine wiring.
 
 import type { Clock } from '../io/clock.js';
-import type { Table } from '../store/table.js';
+import type { SlotId, Table } from '../store/table.js';
 import type { RedoEncoder } from '../redo/redo-encoder.js';
 import type { RedoLogHandler } from '../commit-group/redo-log-handler.js';
 import type { LockTable } from './lock-table.js';
@@ -19,4 +19,13 @@ export interface TransactionHost {
   nextCsn(): number;
   /** Why writing commits are refused right now (WAL failure, closing), or undefined. */
   writeRefusal(): MotError | undefined;
+  /** Told about committed writes as they are applied (the checkpoint's capture, src/checkpoint/). */
+  readonly applyHook: ApplyHook;
+}
+
+export interface ApplyHook {
+  /** Before the committed row at `slot` is updated or removed by the transaction with this CSN. */
+  beforeRowChange(table: Table, slot: SlotId, csn: number): void;
+  /** Every write of the transaction with this CSN is applied. */
+  applied(csn: number): void;
 }

@@ -29,6 +29,8 @@ interface WriteEntry {
   row: Row;
   /** Insert over a row this transaction deleted: logged and applied as an update of every column. */
   replacesRow: boolean;
+  /** Insert: the slot reserved for the row before the redo was logged (so memory cannot run out after). */
+  reserved?: SlotId;
 }
 
 interface ReadEntry {
@@ -198,6 +200,8 @@ export class Transaction {
         return this.abortWith(e);
       }
     }
+    const outOfMemory = this.reserveSlots();
+    if (outOfMemory) return this.abortWith(outOfMemory);
     this.stateValue = 'committing';
     const logged = host.log.commit(buffers, this.socket);
     if (logged) {
@@ -208,6 +212,7 @@ export class Transaction {
         await logged;
       } catch (e) {
         this.unlockWriteSet();
+        this.releaseSlots();
         return this.abortWith(e);
       }
       this.apply(csn);
@@ -348,19 +353,44 @@ export class Transaction {
   }
 
   private apply(csn: number): void {
+    const hook = this.host.applyHook;
     for (const [table, m] of this.writes) {
       for (const w of m.values()) {
         if (w.op === 'insert') {
-          table.insertChecked(w.row, this.socket, csn);
-        } else if (w.op === 'delete') {
-          const slot = table.lookup(w.key);
-          assert(slot !== undefined, 'a validated delete finds its row');
-          table.remove(slot);
-        } else {
-          const slot = table.lookup(w.key);
-          assert(slot !== undefined, 'a validated update finds its row');
-          table.update(slot, w.replacesRow ? withoutKey(table, w.row) : w.row, csn);
+          table.insertReserved(w.reserved!, w.row, csn);
+          continue;
         }
+        const slot = table.lookup(w.key);
+        assert(slot !== undefined, 'a validated update or delete finds its row');
+        hook.beforeRowChange(table, slot, csn); // a running checkpoint saves the row's state at its CSN
+        if (w.op === 'delete') table.remove(slot);
+        else table.update(slot, w.replacesRow ? withoutKey(table, w.row) : w.row, csn);
+      }
+    }
+    hook.applied(csn);
+  }
+
+  /** Reserve the slots of every inserted row; on failure release them and return the error. */
+  private reserveSlots(): unknown {
+    for (const [table, m] of this.writes) {
+      for (const w of m.values()) {
+        if (w.op !== 'insert') continue;
+        try {
+          w.reserved = table.reserveSlot(this.socket);
+        } catch (e) {
+          this.releaseSlots();
+          return e;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private releaseSlots(): void {
+    for (const [table, m] of this.writes) {
+      for (const w of m.values()) {
+        if (w.reserved !== undefined) table.releaseReservedSlot(w.reserved);
+        w.reserved = undefined;
       }
     }
   }

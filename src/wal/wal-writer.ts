@@ -3,12 +3,14 @@
 // possibly in parallel on several I/O lanes (write), and durability is acknowledged strictly in LSN
 // order: a batch is durable only when every batch before it is, so an acknowledged commit never sits
 // behind a hole. After any write or flush failure the writer refuses all further work (a failed
-// fsync is never reported as success, and nothing is written past a possible hole).
+// fsync is never reported as success, and nothing is written past a possible hole), except that a
+// failure made only of ENOSPC from write() (no byte acknowledged, no page dropped) can be undone by
+// resumeAfterDiskFull(), which clears everything past the durable point and rewinds the log end there.
 
 import type { Disk, DiskFile } from '../io/disk.js';
 import { isIoError, joinPath, mkdirpDurable } from '../io/disk.js';
 import { Errors, MotError, assert } from '../errors.js';
-import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
+import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, parseSegmentFileName, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
 
 export interface WalWriterOptions {
   segmentBytes: number;
@@ -57,6 +59,11 @@ export class WalWriter {
   private failure: MotError | undefined;
   private bytesWrittenTotal = 0;
   private flushCount = 0;
+  /** True while every failure since the last good state was ENOSPC from a write (see resumeAfterDiskFull). */
+  private failureResumable = false;
+  private writesInFlight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private resuming: Promise<boolean> | undefined;
 
   private constructor(
     private readonly disk: Disk,
@@ -85,6 +92,10 @@ export class WalWriter {
   }
   get failed(): MotError | undefined {
     return this.failure;
+  }
+  /** The writer failed, and only with "no space" on write: resumeAfterDiskFull() may bring it back. */
+  get failedForSpace(): boolean {
+    return this.failure !== undefined && this.failureResumable;
   }
   get stats(): { bytesWritten: number; flushes: number } {
     return { bytesWritten: this.bytesWrittenTotal, flushes: this.flushCount };
@@ -163,6 +174,7 @@ export class WalWriter {
 
   private async doWrite(batch: WalBatch, lane: number | undefined): Promise<void> {
     let file = '';
+    this.writesInFlight++;
     try {
       if (this.failure) throw this.failure;
       for (const w of batch.writes) {
@@ -176,8 +188,56 @@ export class WalWriter {
       this.complete(batch);
     } catch (e) {
       if (this.opts.unsafeIgnoreIoErrors && isIoError(e)) return this.complete(batch);
+      if (!(e instanceof MotError)) this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
       this.fail(e instanceof MotError ? e : Errors.walFailure(file || this.walDir, 'write and flush', e));
+    } finally {
+      if (--this.writesInFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * After a failure made only of ENOSPC on write (failedForSpace): wait until no write is in flight,
+   * clear the log past the durable point (zeros over a preallocated segment, truncation otherwise,
+   * then fdatasync), and rewind the log's end to the durable point. Nothing past it was ever
+   * acknowledged: every batch there was rejected when the failure happened. Clearing matters: a stale
+   * frame left after new, shorter frames could otherwise be replayed as if committed. Returns false
+   * (still failed) if there is still no space or the failure is not of that kind.
+   */
+  resumeAfterDiskFull(): Promise<boolean> {
+    this.resuming ??= this.tryResume().finally(() => (this.resuming = undefined));
+    return this.resuming;
+  }
+
+  private async tryResume(): Promise<boolean> {
+    if (!this.failedForSpace) return this.failure === undefined;
+    if (this.writesInFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (!this.failureResumable) return false;
+    const seg = this.opts.segmentBytes;
+    const from = this.durable;
+    const to = this.nextLsn;
+    try {
+      // Bounded by the segments spanned by [from, to): at most the batches in flight at the failure.
+      for (let index = this.segmentIndexOf(from); index * seg < to; index++) {
+        const file = await this.segment(index);
+        const start = Math.max(from, index * seg) - index * seg;
+        const end = Math.min(to, (index + 1) * seg) - index * seg;
+        // Zeros over the whole range: this also probes for space (beyond the end of a file they need
+        // new blocks, as the refused batch did).
+        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, end - start));
+        for (let off = start; off < end; off += zeros.length) await file.write(off, zeros.subarray(0, Math.min(zeros.length, end - off)));
+        if (!this.opts.preallocate) await file.truncate(start);
+        await file.sync();
+      }
+      // The probe: the segment the next frame goes to must exist (preallocated) before writes resume.
+      await this.segment(this.segmentIndexOf(from));
+    } catch {
+      return false;
+    }
+    if (!this.failureResumable) return false;
+    this.nextLsn = from;
+    this.failure = undefined;
+    this.failureResumable = false;
+    return true;
   }
 
   private complete(batch: WalBatch): void {
@@ -242,11 +302,14 @@ export class WalWriter {
 
   private async createSegment(index: number): Promise<DiskFile> {
     const path = this.segmentPath(index);
-    const existed = await this.disk.exists(path);
+    let newEntry = !(await this.disk.exists(path));
     const file = await this.disk.open(path, { create: true });
     if (this.opts.preallocate) {
       const size = await file.size();
       if (size < this.opts.segmentBytes) {
+        // A short file is one whose creation failed midway (ENOSPC): its directory entry may never
+        // have been synced either.
+        newEntry = true;
         const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, this.opts.segmentBytes));
         for (let off = size; off < this.opts.segmentBytes; off += zeros.length) {
           await file.write(off, zeros.subarray(0, Math.min(zeros.length, this.opts.segmentBytes - off)));
@@ -254,7 +317,7 @@ export class WalWriter {
         await file.sync();
       }
     }
-    if (!existed) await this.disk.syncDir(this.walDir);
+    if (newEntry) await this.disk.syncDir(this.walDir);
     return file;
   }
 
@@ -265,6 +328,31 @@ export class WalWriter {
         void p.then((f) => f.close()).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Remove the segment files wholly below `lsn` (a checkpoint made them unnecessary), oldest first so
+   * a crash leaves the rest contiguous, then sync the directory. A segment is kept while any part of
+   * it is not yet durable (a write may still be in flight into it). Returns the files removed.
+   */
+  async removeSegmentsBelow(lsn: number): Promise<{ segments: number; bytes: number }> {
+    const below = this.segmentIndexOf(Math.min(lsn, this.durable));
+    const doomed: number[] = [];
+    for (const name of await this.disk.list(this.walDir)) {
+      const first = parseSegmentFileName(name);
+      if (first !== undefined && first % this.opts.segmentBytes === 0 && first / this.opts.segmentBytes < below) doomed.push(first / this.opts.segmentBytes);
+    }
+    doomed.sort((a, b) => a - b);
+    for (const index of doomed) {
+      const open = this.segments.get(index);
+      if (open) {
+        this.segments.delete(index);
+        await open.then((f) => f.close()).catch(() => undefined);
+      }
+      await this.disk.remove(this.segmentPath(index));
+    }
+    if (doomed.length > 0) await this.disk.syncDir(this.walDir);
+    return { segments: doomed.length, bytes: doomed.length * this.opts.segmentBytes };
   }
 
   /** Close open segment files (after drain). */
@@ -282,3 +370,14 @@ export class WalWriter {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * ENOSPC (or EDQUOT) from write() or open(): the file system refused to allocate. Whatever part of the
+ * request did land (a short write before the error) is still in the page cache, and the clearing in
+ * tryResume() overwrites or truncates it; no dirty page was dropped. Not from fsync/fdatasync: there
+ * it means a writeback failed, and the kernel may have dropped pages (as with EIO): reopen only.
+ */
+function isNoSpaceOnWrite(e: unknown): boolean {
+  const { code, syscall } = (e ?? {}) as { code?: string; syscall?: string };
+  return (code === 'ENOSPC' || code === 'EDQUOT') && (syscall === 'write' || syscall === 'open');
+}

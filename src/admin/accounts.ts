@@ -1,0 +1,231 @@
+// Accounts, users and databases, and the privilege rules between them. `sys` is the cluster
+// administrator's account (user `root`) and owns the `postgres` database; each tenant account has an
+// administrator user and owns its databases. A tenant sees and touches only its own databases; `sys`
+// sees everything. Tables of `postgres` keep their bare names in the table catalog; a table `t` of
+// any other database `db` is stored as `db.t` (so `engine.table('t')` keeps working).
+// Invariant: the in-memory catalog changes only after accounts.json was written durably.
+
+import type { Disk } from '../io/disk.js';
+import type { Clock } from '../io/clock.js';
+import { Errors, MotError } from '../errors.js';
+import { readAccountFile, writeAccountFile, type AccountRecord, type DatabaseRecord } from './account-file.js';
+
+export const SYS_ACCOUNT = 'sys';
+export const SYS_ADMIN_USER = 'root';
+export const DEFAULT_DATABASE = 'postgres';
+/** Bounds on the catalog (each change rewrites the whole file). */
+export const ACCOUNTS_MAX = 1000;
+export const USERS_PER_ACCOUNT_MAX = 1000;
+export const DATABASES_MAX = 10_000;
+/** Names of accounts, users and databases: an identifier without '.', at most this long. */
+export const OBJECT_NAME_CHARS_MAX = 63;
+
+/** Who a session is: the account and user it logged in as. */
+export interface Login {
+  readonly account: string;
+  readonly user: string;
+  /** The account's administrator (for `sys`: the cluster administrator). */
+  readonly isAdmin: boolean;
+}
+
+export const SYS_LOGIN: Login = { account: SYS_ACCOUNT, user: SYS_ADMIN_USER, isAdmin: true };
+
+export class AccountCatalog {
+  private accounts = new Map<string, AccountRecord>();
+  private databases = new Map<string, DatabaseRecord>();
+  /** Serializes changes, so two writers never race on the file. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly disk: Disk,
+    private readonly dir: string,
+    private readonly clock: Pick<Clock, 'wallMs'>,
+  ) {}
+
+  static async load(disk: Disk, dir: string, clock: Pick<Clock, 'wallMs'>): Promise<AccountCatalog> {
+    const c = new AccountCatalog(disk, dir, clock);
+    const content = await readAccountFile(disk, dir);
+    for (const a of content.accounts) c.accounts.set(a.name, a);
+    for (const d of content.databases) c.databases.set(d.name, d);
+    return c;
+  }
+
+  /** Check a login; no account means `sys`, no user means the account's administrator. */
+  login(account: string | undefined, user: string | undefined): Login {
+    const acc = account ?? SYS_ACCOUNT;
+    if (acc === SYS_ACCOUNT) {
+      const u = user ?? SYS_ADMIN_USER;
+      if (u !== SYS_ADMIN_USER) throw Errors.invalidLogin(acc, u);
+      return SYS_LOGIN;
+    }
+    const rec = this.accounts.get(acc);
+    if (!rec) throw Errors.invalidLogin(acc, user ?? '(administrator)');
+    const u = user ?? rec.admin;
+    if (u !== rec.admin && !rec.users.includes(u)) throw Errors.invalidLogin(acc, u);
+    return { account: acc, user: u, isAdmin: u === rec.admin };
+  }
+
+  /** The database a new session of this account starts in (undefined: none; USE or qualify). */
+  defaultDatabase(login: Login): string | undefined {
+    if (login.account === SYS_ACCOUNT) return DEFAULT_DATABASE;
+    return this.databasesOf(login.account)[0];
+  }
+
+  // ---- queries ----
+
+  accountNames(caller: Login): string[] {
+    if (caller.account !== SYS_ACCOUNT) return [caller.account];
+    return [SYS_ACCOUNT, ...[...this.accounts.keys()].sort()];
+  }
+
+  usersOf(caller: Login): string[] {
+    if (caller.account === SYS_ACCOUNT) return [SYS_ADMIN_USER];
+    const rec = this.accounts.get(caller.account)!;
+    return [rec.admin, ...rec.users];
+  }
+
+  /** Databases the caller may see, sorted. */
+  visibleDatabases(caller: Login): string[] {
+    if (caller.account === SYS_ACCOUNT) return [DEFAULT_DATABASE, ...[...this.databases.keys()].sort()];
+    return this.databasesOf(caller.account);
+  }
+
+  ownerOf(database: string): string | undefined {
+    if (database === DEFAULT_DATABASE) return SYS_ACCOUNT;
+    return this.databases.get(database)?.account;
+  }
+
+  /** Throws 3D000 if the database does not exist, 42501 if the caller's account may not use it. */
+  checkDatabaseAccess(caller: Login, database: string): void {
+    const owner = this.ownerOf(database);
+    if (owner === undefined) throw Errors.undefinedDatabase(database);
+    if (caller.account !== SYS_ACCOUNT && owner !== caller.account) {
+      throw Errors.permissionDenied(caller.account, `database "${database}" belongs to another account`);
+    }
+  }
+
+  /** Throws 42501 unless the caller is the `sys` account. */
+  requireSys(caller: Login, what: string): void {
+    if (caller.account !== SYS_ACCOUNT) throw Errors.permissionDenied(caller.account, `${what} needs the "${SYS_ACCOUNT}" account`);
+  }
+
+  // ---- changes (each persisted before it takes effect) ----
+
+  async createAccount(caller: Login, name: string, admin: string): Promise<void> {
+    this.requireSys(caller, `CREATE ACCOUNT "${name}"`);
+    checkName('account', name);
+    checkName('user', admin);
+    if (name === SYS_ACCOUNT || this.accounts.has(name)) throw Errors.duplicateObject('account', name);
+    if (this.accounts.size >= ACCOUNTS_MAX) throw Errors.invalidArgument('account', `more than ${ACCOUNTS_MAX} accounts`);
+    await this.change((accounts) => accounts.set(name, { name, admin, users: [], createdWallMs: this.clock.wallMs() }));
+  }
+
+  /** Drops the account after `dropDatabase` has emptied each of its databases. */
+  async dropAccount(caller: Login, name: string, dropTables: (database: string) => Promise<void>): Promise<void> {
+    this.requireSys(caller, `DROP ACCOUNT "${name}"`);
+    if (name === SYS_ACCOUNT) throw Errors.permissionDenied(caller.account, `the "${SYS_ACCOUNT}" account cannot be dropped`);
+    if (!this.accounts.has(name)) throw Errors.undefinedObject('account', name);
+    for (const db of this.databasesOf(name)) await this.dropDatabase(caller, db, dropTables);
+    await this.change((accounts) => accounts.delete(name));
+  }
+
+  async createUser(caller: Login, name: string): Promise<void> {
+    if (caller.account === SYS_ACCOUNT) throw Errors.notSupported(`CREATE USER in the "${SYS_ACCOUNT}" account (create an account instead)`);
+    this.requireAdmin(caller, `CREATE USER "${name}"`);
+    checkName('user', name);
+    const rec = this.accounts.get(caller.account)!;
+    if (rec.admin === name || rec.users.includes(name)) throw Errors.duplicateObject('user', name);
+    if (rec.users.length >= USERS_PER_ACCOUNT_MAX) throw Errors.invalidArgument('user', `more than ${USERS_PER_ACCOUNT_MAX} users in account "${rec.name}"`);
+    await this.change((accounts) => accounts.get(caller.account)!.users.push(name));
+  }
+
+  async dropUser(caller: Login, name: string): Promise<void> {
+    this.requireAdmin(caller, `DROP USER "${name}"`);
+    const rec = this.accounts.get(caller.account);
+    if (!rec || !rec.users.includes(name)) throw Errors.undefinedObject('user', name);
+    await this.change((accounts) => {
+      const users = accounts.get(caller.account)!.users;
+      users.splice(users.indexOf(name), 1);
+    });
+  }
+
+  async createDatabase(caller: Login, name: string, ifNotExists: boolean): Promise<boolean> {
+    this.requireAdmin(caller, `CREATE DATABASE "${name}"`);
+    checkName('database', name);
+    if (name === DEFAULT_DATABASE || this.databases.has(name)) {
+      if (ifNotExists) return false;
+      throw Errors.duplicateDatabase(name);
+    }
+    if (this.databases.size >= DATABASES_MAX) throw Errors.invalidArgument('database', `more than ${DATABASES_MAX} databases`);
+    await this.change((_, databases) => databases.set(name, { name, account: caller.account, createdWallMs: this.clock.wallMs() }));
+    return true;
+  }
+
+  /** Drops every table of the database (through `dropTables`, which logs each drop), then the database. */
+  async dropDatabase(caller: Login, name: string, dropTables: (database: string) => Promise<void>): Promise<void> {
+    this.requireAdmin(caller, `DROP DATABASE "${name}"`);
+    if (name === DEFAULT_DATABASE) throw Errors.permissionDenied(caller.account, `the "${DEFAULT_DATABASE}" database cannot be dropped`);
+    this.checkDatabaseAccess(caller, name);
+    await dropTables(name);
+    await this.change((_, databases) => databases.delete(name));
+  }
+
+  // ---- table names ----
+
+  /** The name a table of `database` has in the engine's table catalog. */
+  static internalTableName(database: string, table: string): string {
+    return database === DEFAULT_DATABASE ? table : `${database}.${table}`;
+  }
+
+  /** Inverse of internalTableName. */
+  static splitInternalName(name: string): { database: string; table: string } {
+    const dot = name.indexOf('.');
+    return dot < 0 ? { database: DEFAULT_DATABASE, table: name } : { database: name.slice(0, dot), table: name.slice(dot + 1) };
+  }
+
+  // ---- internals ----
+
+  private databasesOf(account: string): string[] {
+    return [...this.databases.values()].filter((d) => d.account === account).map((d) => d.name).sort();
+  }
+
+  private requireAdmin(caller: Login, what: string): void {
+    if (!caller.isAdmin) throw Errors.permissionDenied(caller.account, `${what} needs the account's administrator (user "${caller.user}" is not)`);
+  }
+
+  /** Apply `mutate` to a copy of the catalog, write the copy durably, then make it the catalog. */
+  private async change(mutate: (accounts: Map<string, AccountRecord>, databases: Map<string, DatabaseRecord>) => void): Promise<void> {
+    const run = this.writing.then(async () => {
+      const accounts = new Map([...this.accounts].map(([k, v]) => [k, { ...v, users: [...v.users] }]));
+      const databases = new Map([...this.databases].map(([k, v]) => [k, { ...v }]));
+      mutate(accounts, databases);
+      await writeAccountFile(this.disk, this.dir, { accounts: [...accounts.values()], databases: [...databases.values()] });
+      this.accounts = accounts;
+      this.databases = databases;
+    });
+    this.writing = run.catch(() => undefined);
+    await run;
+  }
+}
+
+function checkName(kind: string, name: string): void {
+  if (name.length === 0 || name.length > OBJECT_NAME_CHARS_MAX || name.includes('.') || name.includes('/')) {
+    throw Errors.invalidArgument(`${kind} name "${name}"`, `must be 1..${OBJECT_NAME_CHARS_MAX} characters without "." or "/"`);
+  }
+}
+
+export function isPermissionError(e: unknown): e is MotError {
+  return e instanceof MotError && e.sqlstate === '42501';
+}
+
+// ---- which login a session has (sessions opened without one are `sys`) ----
+
+const logins = new WeakMap<object, Login>();
+
+export function bindLogin(session: object, login: Login): void {
+  logins.set(session, login);
+}
+
+export function loginOf(session: object | undefined): Login {
+  return (session && logins.get(session)) || SYS_LOGIN;
+}

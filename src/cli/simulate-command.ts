@@ -1,0 +1,90 @@
+// `motsim simulate`: the logging-mode benchmark in virtual time on a described machine (sockets, cores
+// per socket, disk preset, CPU cost per transaction), printing the same table as `motsim bench`.
+
+import fs from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { benchJson, formatBenchTable, type BenchMode } from '../bench/bench-suite.js';
+import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
+import type { LatencyPresetName } from '../sim/latency.js';
+import { simulateSuite } from '../sim/simulate.js';
+import { TX_CPU_US_DEFAULT } from '../sim/cpu-model.js';
+import { DISKS, int } from './crash-test-command.js';
+
+const MODES: readonly BenchMode[] = ['synchronous', 'group', 'asynchronous', 'off'];
+
+function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (v: string): T[] => {
+    const parts = v.split(',').map((s) => s.trim()) as T[];
+    for (const p of parts) if (!values.includes(p)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')} (got "${p}")`);
+    return parts;
+  };
+}
+
+export function addSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      'Run the logging-mode benchmark in virtual time on a described machine and print the same table as `motsim bench`: ' +
+        'the unchanged engine on a simulated disk (latency preset), S sockets x C cores, each transaction costing a measured CPU ' +
+        `time on its session's core (default ${TX_CPU_US_DEFAULT.insert} µs insert, ${TX_CPU_US_DEFAULT['update-mix']} µs update-mix; ` +
+        'sessions sharing a core take turns). Deterministic: the same seed gives the same table. --flusher and --dir of bench do not ' +
+        'apply (the simulated disk has one flusher lane per socket). How its figures compare with `motsim bench`: docs/architecture.md, ' +
+        '"Simulation vs. the real disk".',
+    )
+    .option('--disk <preset>', `disk latency preset: ${DISKS.join(', ')}`, (v: string) => {
+      if (!DISKS.includes(v as LatencyPresetName)) throw new InvalidArgumentError(`--disk must be one of ${DISKS.join(', ')}`);
+      return v;
+    }, 'nvme')
+    .option('--sockets <n>', 'simulated NUMA sockets (sessions are spread equally over them; one flusher lane each)', int('--sockets', 1, 64), 2)
+    .option('--cores-per-socket <n>', 'cores per socket (sessions beyond the core count share cores)', int('--cores-per-socket', 1, 1024), 8)
+    .option('--cpu-us-per-tx <us>', 'virtual CPU µs per transaction (default: measured, per workload)', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= 1_000_000)) throw new InvalidArgumentError('--cpu-us-per-tx must be a number of µs > 0');
+      return n;
+    })
+    .option('--cpu-threads <n>', 'cores that execute transactions (default: sockets x cores per socket; 1 models motsim bench, whose engine runs on one JavaScript thread)', int('--cpu-threads', 1, 65_536))
+    .option('--duration-ms <ms>', 'virtual duration of each run in milliseconds', int('--duration-ms', 100, 3_600_000), 3000)
+    .option('--sessions <n>', 'sessions (clients) per run (default: 1 and 64 for sync and group, 64 for async)', int('--sessions', 1, 10_000))
+    .option('--mode <modes>', `logging modes to run, comma-separated: ${MODES.join(', ')}`, oneOf('--mode', MODES))
+    .option('--workload <names>', `workloads, comma-separated: ${WORKLOADS.join(', ')}`, oneOf('--workload', WORKLOADS))
+    .option('--group-size <n>', 'group_commit_size', int('--group-size', 2, 1000), 16)
+    .option('--group-timeout-us <us>', 'group_commit_timeout in microseconds', int('--group-timeout-us', 100, 200_000), 10_000)
+    .option('--wal-writer-delay-ms <ms>', 'wal_writer_delay (async flush interval) in milliseconds', int('--wal-writer-delay-ms', 1, 10_000), 200)
+    .option('--preload-rows <n>', 'rows loaded before the update-mix workload', int('--preload-rows', 1, 10_000_000), 10_000)
+    .option('--ceiling-ms <ms>', 'virtual time to measure the simulated disk ceiling', int('--ceiling-ms', 100, 600_000), 2000)
+    .option('--seed <n>', 'seed of the simulation and the workload', int('--seed', 0, 2 ** 31), 1)
+    .option('--no-verify', 'skip reopening each run to check that every acknowledged commit is there')
+    .option('--json <file>', 'also write the figures as JSON to this file')
+    .action(async (o) => {
+      const result = await simulateSuite({
+        machine: { sockets: o.sockets, coresPerSocket: o.coresPerSocket, disk: o.disk as LatencyPresetName },
+        txCpuUs: o.cpuUsPerTx,
+        cpuThreads: o.cpuThreads,
+        durationMs: o.durationMs,
+        sessions: o.sessions,
+        sockets: o.sockets,
+        modes: o.mode as BenchMode[] | undefined,
+        workloads: o.workload as WorkloadName[] | undefined,
+        groupCommitSize: o.groupSize,
+        groupCommitTimeoutUs: o.groupTimeoutUs,
+        walWriterDelayMs: o.walWriterDelayMs,
+        preloadRows: o.preloadRows,
+        seed: o.seed,
+        ceilingMs: o.ceilingMs,
+        verify: o.verify,
+        progress: process.stderr.isTTY,
+      });
+      const sim = result.simulation;
+      process.stdout.write(
+        `simulated machine: ${sim.sockets} sockets x ${sim.coresPerSocket} cores (${sim.cpuThreads} executing transactions), disk ${sim.disk}, ` +
+          `CPU per transaction ${Object.entries(sim.txCpuUs).map(([w, us]) => `${w} ${us} µs`).join(', ')}; seed ${o.seed}\n`,
+      );
+      process.stdout.write(formatBenchTable(result).replace('disk ceiling (', 'simulated disk ceiling (') + '\n');
+      process.stdout.write(`\nsimulated ${Math.round(sim.simulatedCommitsPerWallSecond).toLocaleString('en-US')} commits per wall-clock second (${(sim.wallMs / 1000).toFixed(1)} s)\n`);
+      if (o.json) {
+        fs.writeFileSync(o.json, JSON.stringify({ ...(benchJson(result) as object), simulation: sim }, null, 2) + '\n');
+        process.stdout.write(`wrote ${o.json}\n`);
+      }
+      if (result.runs.some((r) => r.verify && !r.verify.ok)) throw new Error('an acknowledged commit was lost: see the "verified" column');
+    });
+}

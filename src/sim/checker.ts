@@ -1,0 +1,301 @@
+// The crash oracle: after a crash and a recovery, states from the ledger what the logging mode
+// promised and whether recovery kept it: which acknowledged commits must survive, that the recovered
+// rows are the state after a prefix of the log order, that damage inside the log was reported and a
+// lost tail was not, and that nothing was acknowledged after the WAL failed. Pure: no engine, no I/O.
+
+import type { LoggingMode } from '../config/config.js';
+import { isMotError } from '../errors.js';
+import { FRAME_HEADER_BYTES, parseSegmentFileName } from '../wal/wal-format.js';
+import type { FaultRecord } from './faults.js';
+import { formatEntry, type Ledger, type LedgerEntry, type RowValue } from './ledger.js';
+
+export type ViolationKind =
+  /** A commit the mode promised to keep (sync/group: acknowledged; async: flushed) is gone. */
+  | 'acknowledged-commit-lost'
+  /** The recovered rows are not the state after any prefix of the log order (partial or reordered). */
+  | 'not-a-log-prefix'
+  /** sync/group acknowledged a commit whose redo never reached the log. */
+  | 'acknowledged-but-not-logged'
+  /** A bit flipped inside a durable WAL frame and recovery accepted the log. */
+  | 'damage-not-reported'
+  /** Recovery reported corruption though only unflushed data was lost (a torn tail must be cut silently). */
+  | 'false-corruption-report'
+  /** Recovery failed with something other than a corruption report. */
+  | 'recovery-failed'
+  /** A commit issued after the WAL failed (ENOSPC, EIO) was acknowledged. */
+  | 'acknowledged-after-wal-failure'
+  /** What a reader of the running engine sees differs from the acknowledged rows. */
+  | 'visible-state-mismatch'
+  /** The simulation stopped making progress in virtual time. */
+  | 'simulation-hang';
+
+export interface Violation {
+  kind: ViolationKind;
+  message: string;
+  /** The few ledger entries involved, one line each. */
+  entries: string[];
+}
+
+/** A bit flipped in a WAL file, located in the log. */
+export interface Damage {
+  path: string;
+  fileOffset: number;
+  /** LSN of the byte, if the file is a WAL segment. */
+  lsn: number | undefined;
+  /** Inside the CRC-covered bytes of a frame known durable: recovery must report it. */
+  insideDurableFrame: boolean;
+  detail: string;
+}
+
+export type RecoveryOutcome = { ok: true; rows: ReadonlyMap<number, RowValue> } | { ok: false; error: unknown };
+
+export interface CrashCheckInput {
+  mode: LoggingMode;
+  ledger: Ledger;
+  /** The incarnation that crashed. */
+  epoch: number;
+  /** Rows when that incarnation started (the previous recovery's result, already checked). */
+  base: ReadonlyMap<number, RowValue>;
+  recovery: RecoveryOutcome;
+  damage: readonly Damage[];
+}
+
+export interface CrashCheckResult {
+  violations: Violation[];
+  /** Writing transactions acknowledged in the epoch. */
+  acked: number;
+  /** Of those, the ones the mode promised to keep. */
+  mustSurvive: number;
+  /** Acknowledged but absent after recovery (async: the unflushed window). */
+  ackedLost: number;
+  /** Of ackedLost, those the mode allowed to lose (never reported durable before the crash). */
+  ackedLostAllowed: number;
+  /** Handed to the log but not acknowledged at the crash, yet recovered. */
+  survivedUnacked: number;
+  /** Transactions of the epoch in the log order, and how many recovery kept (undefined: no prefix matched). */
+  logLength: number;
+  prefixLength: number | undefined;
+  corruptionReported: boolean;
+}
+
+const ENTRIES_SHOWN_MAX = 6;
+
+/** Whether the mode promised `e` would survive a crash. */
+export function mustSurvive(mode: LoggingMode, e: LedgerEntry): boolean {
+  if (e.readOnly || e.ackAtUs === undefined) return false;
+  if (mode === 'synchronous' || mode === 'group') return true;
+  if (mode === 'asynchronous') return e.durableAtUs !== undefined;
+  return false;
+}
+
+export function checkCrash(input: CrashCheckInput): CrashCheckResult {
+  const { mode, ledger, epoch } = input;
+  const epochEntries = ledger.entries.filter((e) => e.epoch === epoch && !e.readOnly);
+  const acked = epochEntries.filter((e) => e.ackAtUs !== undefined);
+  const must = epochEntries.filter((e) => mustSurvive(mode, e));
+  const log = ledger.logOrder(epoch);
+  const result: CrashCheckResult = {
+    violations: [],
+    acked: acked.length,
+    mustSurvive: must.length,
+    ackedLost: 0,
+    ackedLostAllowed: 0,
+    survivedUnacked: 0,
+    logLength: log.length,
+    prefixLength: undefined,
+    corruptionReported: false,
+  };
+  const add = (kind: ViolationKind, message: string, entries: LedgerEntry[]): void => {
+    result.violations.push({ kind, message, entries: entries.slice(0, ENTRIES_SHOWN_MAX).map(formatEntry) });
+  };
+
+  checkAfterWalFailure(ledger, epochEntries, add);
+  const unlogged = must.filter((e) => e.lsn === undefined);
+  if (unlogged.length > 0) {
+    add('acknowledged-but-not-logged', `${unlogged.length} acknowledged commit(s) of epoch ${epoch} never reached the log (mode ${mode})`, unlogged);
+  }
+
+  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame);
+  if (!input.recovery.ok) {
+    checkRecoveryError(input.recovery.error, input.damage, result, add);
+    return result;
+  }
+  if (protectedDamage.length > 0) {
+    const d = protectedDamage[0]!;
+    add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
+  }
+
+  const match = matchPrefix(input.base, input.recovery.rows, log, must);
+  result.prefixLength = match.prefixLength;
+  if (match.prefixLength === undefined) {
+    reportNoPrefix(match, log, must, ledger, add);
+  } else {
+    const kept = new Set(log.slice(0, match.prefixLength));
+    for (const e of acked) {
+      if (kept.has(e)) continue;
+      result.ackedLost++;
+      if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
+    }
+    for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
+  }
+  return result;
+}
+
+/** Recovery threw: fine only as a corruption report (RC_PANIC, XX001) when a bit flipped in the WAL. */
+function checkRecoveryError(
+  error: unknown,
+  damage: readonly Damage[],
+  result: CrashCheckResult,
+  add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void,
+): void {
+  const corruption = isMotError(error) && error.rc === 'RC_PANIC' && error.sqlstate === 'XX001';
+  if (!corruption) {
+    add('recovery-failed', `recovery failed: ${describe(error)}`, []);
+    return;
+  }
+  result.corruptionReported = true;
+  if (damage.length === 0) {
+    add('false-corruption-report', `recovery reported corruption although no durable byte was damaged (only unflushed writes were lost or torn): ${describe(error)}`, []);
+  }
+}
+
+/** No commit issued after the WAL failed may be acknowledged (the engine is read-only until reopened). */
+function checkAfterWalFailure(ledger: Ledger, entries: LedgerEntry[], add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void): void {
+  const failedAt = ledger.walFailedAtUs;
+  if (failedAt === undefined) return;
+  const late = entries.filter((e) => e.ackAtUs !== undefined && e.commitCalledAtUs !== undefined && e.commitCalledAtUs > failedAt);
+  if (late.length > 0) {
+    add('acknowledged-after-wal-failure', `${late.length} commit(s) issued after the WAL failed at ${Math.round(failedAt)}us were acknowledged`, late);
+  }
+}
+
+interface PrefixMatch {
+  /** Smallest k >= kMin whose state equals the recovered rows. */
+  prefixLength: number | undefined;
+  /** Largest k < kMin whose state equals the recovered rows (acknowledged commits lost). */
+  shorterMatch: number | undefined;
+  kMin: number;
+  /** Keys that differ at the closest k >= kMin, with recovered and expected values. */
+  diff: { key: number; recovered: RowValue | undefined; expected: RowValue | undefined }[];
+  recovered: ReadonlyMap<number, RowValue>;
+}
+
+/**
+ * Apply the log order to `base` one transaction at a time, keeping the count of keys that differ
+ * from the recovered rows: O(total writes + keys).
+ */
+function matchPrefix(base: ReadonlyMap<number, RowValue>, recovered: ReadonlyMap<number, RowValue>, log: LedgerEntry[], must: LedgerEntry[]): PrefixMatch {
+  const position = new Map(log.map((e, i) => [e, i] as const));
+  let kMin = 0;
+  for (const e of must) {
+    const i = position.get(e);
+    if (i !== undefined) kMin = Math.max(kMin, i + 1);
+  }
+  const state = new Map(base);
+  let mismatched = 0;
+  for (const key of new Set([...state.keys(), ...recovered.keys()])) if (!sameRow(state.get(key), recovered.get(key))) mismatched++;
+  let shorterMatch: number | undefined;
+  let best = { k: -1, mismatched: Number.POSITIVE_INFINITY, diff: [] as PrefixMatch['diff'] };
+  // Bounded by the log length (+1).
+  for (let k = 0; k <= log.length; k++) {
+    if (mismatched === 0) {
+      if (k >= kMin) return { prefixLength: k, shorterMatch, kMin, diff: [], recovered };
+      shorterMatch = k;
+    } else if (k >= kMin && mismatched < best.mismatched) {
+      best = { k, mismatched, diff: [] };
+      for (const key of new Set([...state.keys(), ...recovered.keys()])) {
+        if (!sameRow(state.get(key), recovered.get(key)) && best.diff.length < 3) best.diff.push({ key, recovered: recovered.get(key), expected: state.get(key) });
+      }
+    }
+    if (k === log.length) break;
+    for (const w of log[k]!.writes) {
+      const before = sameRow(state.get(w.key), recovered.get(w.key));
+      if (w.value === null) state.delete(w.key);
+      else state.set(w.key, w.value);
+      const after = sameRow(state.get(w.key), recovered.get(w.key));
+      if (before && !after) mismatched++;
+      else if (!before && after) mismatched--;
+    }
+  }
+  return { prefixLength: undefined, shorterMatch, kMin, diff: best.diff, recovered };
+}
+
+function reportNoPrefix(match: PrefixMatch, log: LedgerEntry[], must: LedgerEntry[], ledger: Ledger, add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void): void {
+  if (match.shorterMatch !== undefined) {
+    const k = match.shorterMatch;
+    const lost = must.filter((e) => log.indexOf(e) >= k);
+    add(
+      'acknowledged-commit-lost',
+      `recovery kept the first ${k} of ${log.length} logged transactions, but ${lost.length} commit(s) after them were promised durable`,
+      [...lost.slice(0, 3), ...(k > 0 ? [log[k - 1]!] : [])],
+    );
+    return;
+  }
+  const involved = new Set<LedgerEntry>();
+  const lines = match.diff.map(({ key, recovered, expected }) => {
+    for (const v of [recovered?.v, expected?.v]) {
+      const e = v === undefined ? undefined : ledger.entry(v);
+      if (e) involved.add(e);
+    }
+    return `key ${key}: recovered ${formatRow(recovered)}, expected ${formatRow(expected)}`;
+  });
+  const partial = partlyVisible(log, match.recovered);
+  if (partial) involved.add(partial.entry);
+  const hint = partial ? `; tx#${partial.entry.id} is partly visible (${partial.visible} of ${partial.puts} rows)` : '';
+  add(
+    'not-a-log-prefix',
+    `the recovered rows are not the state after any prefix of the log order that keeps the ${must.length} promised commit(s) (closest: ${lines.join('; ')})${hint}`,
+    [...involved],
+  );
+}
+
+/** A transaction some but not all of whose rows are visible, none overwritten by a later one. */
+function partlyVisible(log: LedgerEntry[], recovered: ReadonlyMap<number, RowValue>): { entry: LedgerEntry; visible: number; puts: number } | undefined {
+  const lastWriter = new Map<number, LedgerEntry>();
+  for (const e of log) for (const w of e.writes) lastWriter.set(w.key, e);
+  for (const e of log) {
+    const puts = e.writes.filter((w) => w.value !== null && lastWriter.get(w.key) === e);
+    const visible = puts.filter((w) => recovered.get(w.key)?.v === e.id).length;
+    if (visible > 0 && visible < puts.length) return { entry: e, visible, puts: puts.length };
+  }
+  return undefined;
+}
+
+function sameRow(a: RowValue | undefined, b: RowValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.v === b.v && a.pad === b.pad;
+}
+
+function formatRow(r: RowValue | undefined): string {
+  return r === undefined ? 'no row' : `tx#${r.v} (${r.pad.length}-byte pad)`;
+}
+
+function describe(e: unknown): string {
+  if (isMotError(e)) return e.toLine();
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Locate bit flips (from the disk's fault log, or injected directly) in the log: a flip inside the
+ * CRC-covered bytes of a frame below the ledger's durable LSN must be reported by recovery.
+ */
+export function locateBitFlips(records: readonly FaultRecord[], ledger: Ledger, walDir: string, segmentBytes: number): Damage[] {
+  const out: Damage[] = [];
+  for (const r of records) {
+    if (r.kind !== 'bitFlip') continue;
+    const m = /of byte (\d+)/.exec(r.detail);
+    const fileOffset = m ? Number(m[1]) : -1;
+    const lsn = walLsnOf(r.path, fileOffset, walDir, segmentBytes);
+    const inside =
+      lsn !== undefined &&
+      ledger.frames.some((f) => lsn >= f.lsn && lsn < f.lsn + FRAME_HEADER_BYTES + f.payloadBytes && f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn);
+    out.push({ path: r.path, fileOffset, lsn, insideDurableFrame: inside, detail: r.detail });
+  }
+  return out;
+}
+
+function walLsnOf(path: string, fileOffset: number, walDir: string, segmentBytes: number): number | undefined {
+  if (fileOffset < 0 || !path.startsWith(`${walDir}/`)) return undefined;
+  const first = parseSegmentFileName(path.slice(walDir.length + 1));
+  return first === undefined || first % segmentBytes !== 0 ? undefined : first + fileOffset;
+}

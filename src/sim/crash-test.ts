@@ -1,0 +1,627 @@
+// Crash-recovery property testing: runs a workload on the unchanged engine in simulated worlds, crashes
+// them (at random moments, or at every disk operation), injects faults, recovers and asks the checker.
+// Invariants: a scenario depends only on its seed and the options (so one seed replays it); every run
+// is bounded in events and virtual time; a violation carries its seed and a one-line replay command.
+
+import { createHash } from 'node:crypto';
+import { Engine, type UnsafeTestingSwitches } from '../engine.js';
+import { resolveConfig, type ConfigInput } from '../config/config.js';
+import { SeededRandom, type Random } from '../io/random.js';
+import { Errors, isMotError } from '../errors.js';
+import { joinPath } from '../io/disk.js';
+import { segmentFileName, FRAME_HEADER_BYTES } from '../wal/wal-format.js';
+import { SimHangError } from './scheduler.js';
+import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
+import { digestImage, type DurableImage } from './sim-disk.js';
+import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
+import { Ledger, formatEntry, type RowValue } from './ledger.js';
+import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
+import { CHECKED_TABLE, WorkloadRunner, defaultWorkload, type Workload } from './workload.js';
+
+export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
+export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
+
+/** Faults by their command-line names; each maps to a SimDisk fault or a crash placement. */
+export type FaultName = 'lost-tail' | 'torn' | 'zero-tail' | 'bitflip' | 'fsyncgate' | 'enospc' | 'crash-between-steps' | 'crash-in-recovery';
+export const FAULT_NAMES: readonly FaultName[] = ['lost-tail', 'torn', 'zero-tail', 'bitflip', 'fsyncgate', 'enospc', 'crash-between-steps', 'crash-in-recovery'];
+
+/** One line per fault, for --help and the README. */
+export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
+  'lost-tail': 'at a crash, a WAL file loses all its unflushed writes whatever the crash model (lostUnflushedTail)',
+  torn: 'at a crash, the last surviving unflushed write is cut at a sector boundary (tornWrite)',
+  'zero-tail': 'at a crash, an extended file keeps its size but the new bytes read as zeros (zeroFilledTail)',
+  bitflip: 'after a crash, one bit flips inside a durable WAL frame: recovery must report corruption (XX001)',
+  fsyncgate: 'an fdatasync fails with EIO and drops the dirty pages (fsyncFailureDropsDirtyPages)',
+  enospc: 'the disk fills up mid-append: writes past a quota fail with ENOSPC (diskFull; WAL not preallocated)',
+  'crash-between-steps': 'the crash comes just before a random disk operation instead of at a random time',
+  'crash-in-recovery': 'a second crash hits recovery itself (e.g. while it cuts a torn tail), then recovery runs again',
+};
+
+export interface CrashTestOptions {
+  mode: CrashTestMode;
+  seed: number;
+  /** Scenarios (random mode) or workloads whose every crash point is tried (exhaustive mode). Default 100 / 1. */
+  runs?: number;
+  faults?: readonly FaultName[];
+  /** Chance of each enabled fault per opportunity (per file at a crash, per crash, per epoch). Default 0.5. */
+  faultProbability?: number;
+  /** What a crash does to unflushed writes; 'random' draws one per scenario (default). */
+  crashModel?: CrashModel | 'random';
+  /** Crashes (and recoveries) per scenario in random mode (default 2). */
+  crashesPerScenario?: number;
+  /** Random mode: the crash comes at a uniform virtual time in [0, crashWindowUs] after each start (default 4000). */
+  crashWindowUs?: number;
+  /**
+   * Crash at every crash point of one workload, one scenario each: every disk operation as it is
+   * issued and as it completes, from the engine's open to the end of the run.
+   */
+  exhaustive?: boolean;
+  /** Exhaustive mode: try only this crash point (to replay one). */
+  crashPoint?: number;
+  /** Your workload (default: defaultWorkload(), smaller in exhaustive mode). */
+  workload?: Workload;
+  /** Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. */
+  config?: ConfigInput;
+  /** Machine shape and disk latency (default 2 sockets x 2 cores, nvme). */
+  machine?: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
+  /** FOR TESTING THE CHECKER ONLY: break the engine on purpose (see EngineOptions.unsafeTesting). */
+  unsafeTesting?: UnsafeTestingSwitches;
+  /** Stop after this many violations (default 10). */
+  violationsMax?: number;
+  /** Called after each scenario with the counts so far. */
+  onProgress?: (scenariosDone: number, scenariosPlanned: number) => void;
+}
+
+export interface ViolationReport extends Violation {
+  scenario: number;
+  seed: number;
+  /** Engine incarnation that crashed (0 = first). */
+  epoch: number;
+  /** Exhaustive mode: the crash point (see CrashTestOptions.exhaustive). */
+  crashPoint?: number;
+  /** One line that replays this scenario. */
+  replay: string;
+}
+
+export interface CrashTestSummary {
+  mode: CrashTestMode;
+  seed: number;
+  exhaustive: boolean;
+  faults: FaultName[];
+  crashModel: CrashModel | 'random';
+  /** Crash-and-recover runs (exhaustive: one per crash point). */
+  scenarios: number;
+  crashes: number;
+  recoveries: number;
+  /** Faults injected by kind (the disk's fault-log kinds, plus crashes). */
+  faultsInjected: Record<string, number>;
+  commits: {
+    /** Writing transactions acknowledged before a crash. */
+    acknowledged: number;
+    /** Of those, promised durable by the mode (sync, group: all; async: flushed before the crash). */
+    promisedDurable: number;
+    /** Acknowledged but not recovered. Must be 0 for sync and group. */
+    lost: number;
+    /** Of lost, those inside async's unflushed window (allowed). */
+    lostInUnflushedWindow: number;
+    /** In flight at the crash (not acknowledged) yet recovered: allowed. */
+    recoveredUnacknowledged: number;
+  };
+  corruptionReported: number;
+  tornTailsCut: number;
+  violations: ViolationReport[];
+  elapsedMs: number;
+  /** sha256 over every scenario's ledger hash and final durable disk digest: same seed, same fingerprint. */
+  fingerprint: string;
+  /** Replays the whole run. */
+  replay: string;
+}
+
+interface Settings {
+  mode: CrashTestMode;
+  runs: number;
+  faults: Set<FaultName>;
+  faultProbability: number;
+  crashModel: CrashModel | 'random';
+  crashes: number;
+  crashWindowUs: number;
+  workload: Workload;
+  customWorkload: boolean;
+  config: ConfigInput;
+  machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
+  unsafe: UnsafeTestingSwitches | undefined;
+  violationsMax: number;
+  options: CrashTestOptions;
+}
+
+/** Bound on events of one engine incarnation (a runaway workload is a failure, not a hang). */
+const EVENTS_PER_EPOCH_MAX = 5_000_000;
+/** 'crash-between-steps' and 'crash-in-recovery' pick the crash among the next this many disk operations. */
+const CRASH_OPERATION_WINDOW = 60;
+
+export async function crashTest(options: CrashTestOptions): Promise<CrashTestSummary> {
+  const s = resolveSettings(options);
+  const tally = new Tally();
+  const t0 = performance.now();
+  for (let i = 0; i < s.runs && tally.violations.length < s.violationsMax; i++) {
+    const seed = (options.seed + i) >>> 0;
+    if (options.exhaustive) await exhaustiveScenario(s, i, seed, tally);
+    else await randomScenario(s, i, seed, tally);
+    options.onProgress?.(i + 1, s.runs);
+  }
+  return {
+    mode: s.mode,
+    seed: options.seed,
+    exhaustive: options.exhaustive === true,
+    faults: [...s.faults],
+    crashModel: s.crashModel,
+    scenarios: tally.scenarios,
+    crashes: tally.crashes,
+    recoveries: tally.recoveries,
+    faultsInjected: tally.faults,
+    commits: tally.commits,
+    corruptionReported: tally.corruptionReported,
+    tornTailsCut: tally.tornTailsCut,
+    violations: tally.violations,
+    elapsedMs: performance.now() - t0,
+    fingerprint: tally.fingerprint.digest('hex'),
+    replay: replayCommand(s, options.seed, s.runs),
+  };
+}
+
+function resolveSettings(o: CrashTestOptions): Settings {
+  if (!CRASH_TEST_MODES.includes(o.mode)) throw Errors.invalidArgument('mode', `"${o.mode}" is not one of ${CRASH_TEST_MODES.join(', ')}`);
+  if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffff_ffff)) throw Errors.invalidArgument('seed', `${o.seed} is not an integer from 0 to 2^32-1`);
+  for (const f of o.faults ?? []) if (!FAULT_NAMES.includes(f)) throw Errors.invalidArgument('faults', `"${f}" is not one of ${FAULT_NAMES.join(', ')}`);
+  const runs = o.runs ?? (o.exhaustive ? 1 : 100);
+  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 10_000_000)) throw Errors.invalidArgument('runs', `${runs} is not an integer from 1 to 10,000,000`);
+  const p = o.faultProbability ?? 0.5;
+  if (!(p >= 0 && p <= 1)) throw Errors.invalidArgument('faultProbability', `${p} is not in [0, 1]`);
+  const model = o.crashModel ?? 'random';
+  if (model !== 'random' && !CRASH_MODELS.includes(model)) throw Errors.invalidArgument('crashModel', `"${model}" is not one of random, ${CRASH_MODELS.join(', ')}`);
+  const crashes = o.crashesPerScenario ?? 2;
+  if (!(Number.isInteger(crashes) && crashes >= 1 && crashes <= 100)) throw Errors.invalidArgument('crashesPerScenario', `${crashes} is not an integer from 1 to 100`);
+  const window = o.crashWindowUs ?? 4000;
+  if (!(Number.isFinite(window) && window >= 0)) throw Errors.invalidArgument('crashWindowUs', `${window} is not a non-negative number of microseconds`);
+  resolveMachine(o.machine);
+  return {
+    mode: o.mode,
+    runs,
+    faults: new Set(o.faults ?? []),
+    faultProbability: p,
+    crashModel: model,
+    crashes,
+    crashWindowUs: window,
+    workload: o.workload ?? defaultWorkload(o.exhaustive ? { transactionsPerSession: 3 } : {}),
+    customWorkload: o.workload !== undefined,
+    config: o.config ?? {},
+    machine: o.machine ?? {},
+    unsafe: o.unsafeTesting,
+    violationsMax: o.violationsMax ?? 10,
+    options: o,
+  };
+}
+
+class Tally {
+  scenarios = 0;
+  crashes = 0;
+  recoveries = 0;
+  faults: Record<string, number> = {};
+  commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0 };
+  corruptionReported = 0;
+  tornTailsCut = 0;
+  violations: ViolationReport[] = [];
+  readonly fingerprint = createHash('sha256');
+
+  /** Fold a finished scenario into the run's fingerprint. */
+  fold(ledger: Ledger, world: SimWorld): void {
+    this.fingerprint.update(`${ledger.hash()} ${digestImage(world.disk.snapshotDurable())}\n`);
+  }
+
+  countFaults(records: readonly FaultRecord[]): void {
+    for (const r of records) this.faults[r.kind] = (this.faults[r.kind] ?? 0) + 1;
+  }
+}
+
+/** Everything one scenario decides from its seed (apart from the world's own randomness). */
+interface Plan {
+  rnd: Random;
+  model: CrashModel;
+  config: ConfigInput;
+  /** wal_segment_size in force (to locate bit flips in the log). */
+  segmentBytes: number;
+}
+
+function plan(s: Settings, seed: number): Plan {
+  const rnd = new SeededRandom((seed ^ 0x9e3779b9) >>> 0);
+  const model = s.crashModel === 'random' ? CRASH_MODELS[rnd.int(CRASH_MODELS.length)]! : s.crashModel;
+  const config: ConfigInput = {
+    synchronous_commit: s.mode !== 'asynchronous',
+    enable_group_commit: s.mode === 'group',
+    group_commit_size: 4,
+    group_commit_timeout: '300us',
+    wal_writer_delay: '1ms',
+    wal_segment_size: '1MB',
+    redo_buffer_size: '64KB',
+    // ENOSPC mid-append needs appends that grow the file.
+    wal_preallocate: s.faults.has('enospc') ? false : rnd.chance(0.5),
+    ...s.config,
+  };
+  return { rnd, model, config, segmentBytes: resolveConfig(config).config.walSegmentBytes };
+}
+
+/** Faults of the disk during one incarnation, drawn from the scenario's plan. */
+function epochFaults(s: Settings, p: Plan, usedBytes: number): FaultSpec {
+  const spec: FaultSpec = {};
+  const prob = s.faultProbability;
+  if (s.faults.has('lost-tail')) spec.lostUnflushedTail = { probability: prob };
+  if (s.faults.has('torn')) spec.tornWrite = { probability: prob };
+  if (s.faults.has('zero-tail')) spec.zeroFilledTail = { probability: prob };
+  if (s.faults.has('fsyncgate') && p.rnd.chance(prob)) spec.fsyncFailureDropsDirtyPages = { probability: 0.05 + 0.15 * p.rnd.next() };
+  if (s.faults.has('enospc') && p.rnd.chance(prob)) spec.diskFull = { quotaBytes: usedBytes + p.rnd.int(16 * 1024) };
+  return spec;
+}
+
+// ---- one incarnation of the engine ----
+
+interface RunUntil<T> {
+  settled: boolean;
+  value?: T;
+  error?: unknown;
+  /** The scheduler ran out of events while `promise` was pending and nothing stopped it: a hang. */
+  hung: boolean;
+}
+
+/** Run the world until `promise` settles or `stop()` holds (checked between events). */
+async function runUntil<T>(world: SimWorld, promise: Promise<T>, stop: () => boolean, untilUs = Number.POSITIVE_INFINITY): Promise<RunUntil<T>> {
+  const out: RunUntil<T> = { settled: false, hung: false };
+  promise.then(
+    (v) => {
+      out.settled = true;
+      out.value = v;
+    },
+    (e: unknown) => {
+      out.settled = true;
+      out.error = e;
+    },
+  );
+  const r = await world.scheduler.run({ until: () => out.settled || stop(), untilUs, maxEvents: EVENTS_PER_EPOCH_MAX });
+  out.hung = r.status === 'pending' || r.status === 'event-limit';
+  return out;
+}
+
+function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger): Promise<Engine> {
+  return Engine.open(world.dir, world.engineOptions({ config: p.config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+}
+
+function readRows(engine: Engine): Map<number, RowValue> {
+  const session = engine.openSession();
+  try {
+    const tx = session.begin();
+    const rows = tx.scan(CHECKED_TABLE.name);
+    tx.rollback();
+    return new Map(rows.map((r) => [Number(r.k), { v: Number(r.v), pad: String(r.pad) }]));
+  } finally {
+    session.close();
+  }
+}
+
+function openSessions(engine: Engine, world: SimWorld) {
+  const cores = world.machine.sockets * world.machine.coresPerSocket;
+  return Array.from({ length: cores }, (_, core) => engine.openSession({ core }));
+}
+
+/** Flip one bit inside the CRC-covered bytes of a frame the engine reported durable. */
+function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
+  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn);
+  if (durable.length === 0) return;
+  const f = durable[rnd.int(durable.length)]!;
+  const lsn = f.lsn + rnd.int(FRAME_HEADER_BYTES + f.payloadBytes);
+  const first = lsn - (lsn % segmentBytes);
+  world.disk.injectBitFlip(joinPath(world.dir, 'wal', segmentFileName(first)), (lsn - first) * 8 + rnd.int(8));
+}
+
+interface Epoch {
+  world: SimWorld;
+  engine: Engine;
+  base: Map<number, RowValue>;
+}
+
+/** Restart from `crashed`'s durable image (crashing recovery once if planned), recover and check. */
+async function recoverAndCheck(
+  s: Settings,
+  p: Plan,
+  crashed: SimWorld,
+  ledger: Ledger,
+  base: Map<number, RowValue>,
+  damage: Damage[],
+  tally: Tally,
+  report: (kind: ViolationKind, message: string, entries?: string[]) => void,
+): Promise<Epoch | undefined> {
+  let world = crashed.restart({ faults: {} });
+  let opened: RunUntil<Engine>;
+  if (s.faults.has('crash-in-recovery') && p.rnd.chance(s.faultProbability)) {
+    // A second power cut at one of recovery's own disk operations, then recovery runs again.
+    const at = world.disk.operationCount + p.rnd.int(CRASH_OPERATION_WINDOW);
+    let hit = false;
+    const w = world;
+    const unsubscribe = w.disk.onOperation((op) => {
+      if (!hit && op.index === at) {
+        hit = true;
+        w.crash(undefined, p.model);
+      }
+    });
+    opened = await runUntil(w, openEngine(w, s, p, ledger), () => hit);
+    unsubscribe();
+    if (hit) {
+      if (opened.value) void opened.value.abandon();
+      tally.crashes++;
+      tally.countFaults(w.disk.faultLog.records);
+      world = w.restart({ faults: {} });
+      opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+    }
+  } else {
+    opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+  }
+  tally.recoveries++;
+  let outcome: RecoveryOutcome;
+  let engine: Engine | undefined;
+  if (opened.hung) {
+    report('simulation-hang', `recovery made no progress in virtual time (scheduler: ${world.scheduler.pendingWaits().join('; ') || 'no events left'})`);
+    return undefined;
+  }
+  if (opened.error !== undefined) {
+    outcome = { ok: false, error: opened.error };
+  } else {
+    engine = opened.value!;
+    try {
+      outcome = { ok: true, rows: readRows(engine) };
+    } catch (e) {
+      report('acknowledged-commit-lost', `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`);
+      return undefined;
+    }
+  }
+  const check = checkCrash({ mode: s.mode, ledger, epoch: crashed.epoch, base, recovery: outcome, damage });
+  tally.commits.acknowledged += check.acked;
+  tally.commits.promisedDurable += check.mustSurvive;
+  tally.commits.lost += check.ackedLost;
+  tally.commits.lostInUnflushedWindow += check.ackedLostAllowed;
+  tally.commits.recoveredUnacknowledged += check.survivedUnacked;
+  if (check.corruptionReported) tally.corruptionReported++;
+  for (const v of check.violations) report(v.kind, v.message, v.entries);
+  if (!outcome.ok || engine === undefined) return undefined;
+  if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
+  ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
+  return { world, engine, base: new Map(outcome.rows) };
+}
+
+// ---- random scenarios ----
+
+async function randomScenario(s: Settings, index: number, seed: number, tally: Tally): Promise<void> {
+  const ledger = new Ledger();
+  const last: { world?: SimWorld } = {};
+  try {
+    await randomScenarioRun(s, index, seed, tally, ledger, last);
+  } finally {
+    if (last.world) tally.fold(ledger, last.world);
+  }
+}
+
+async function randomScenarioRun(s: Settings, index: number, seed: number, tally: Tally, ledger: Ledger, last: { world?: SimWorld }): Promise<void> {
+  const p = plan(s, seed);
+  let crashEpoch = 0;
+  const report = reporter(s, tally, index, seed, () => crashEpoch, undefined);
+  let world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  last.world = world;
+  tally.scenarios++;
+  const setup = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+  if (!setup.settled || setup.error !== undefined) return report('recovery-failed', `opening a fresh engine failed: ${String(setup.error ?? 'hang')}`);
+  let engine = setup.value!;
+  const created = await runUntil(world, engine.createTable(CHECKED_TABLE).then(() => engine.flush()), () => false);
+  if (!created.settled || created.error !== undefined) return report('recovery-failed', `creating the checked table failed: ${String(created.error ?? 'hang')}`);
+  ledger.startEpoch(0, 0);
+  let base = new Map<number, RowValue>();
+
+  for (let c = 0; c < s.crashes; c++) {
+    crashEpoch = world.epoch;
+    const faultLogStart = world.disk.faultLog.records.length;
+    world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
+    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    const w = world;
+    const done = s.workload(runner);
+    let crashed = false;
+    const crashNow = (): void => {
+      if (crashed) return;
+      crashed = true;
+      runner.stopped = true;
+      w.crash(engine, p.model);
+    };
+    let ran: RunUntil<void>;
+    if (s.faults.has('crash-between-steps') && p.rnd.chance(s.faultProbability)) {
+      const at = w.disk.operationCount + p.rnd.int(CRASH_OPERATION_WINDOW);
+      w.disk.onOperation((op) => {
+        if (op.index === at) crashNow();
+      });
+      ran = await runUntil(w, done, () => crashed);
+    } else {
+      const at = w.scheduler.nowUs + p.rnd.int(s.crashWindowUs + 1);
+      ran = await runUntil(w, done, () => false, at);
+      // Let the world idle until the crash time (async flush rounds, group timeouts).
+      if (ran.settled && !crashed) await w.scheduler.run({ untilUs: at, maxEvents: EVENTS_PER_EPOCH_MAX });
+    }
+    if (ran.settled && ran.error !== undefined) return report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
+    if (ran.hung && !crashed) return report('simulation-hang', `the workload made no progress in virtual time at ${Math.round(w.scheduler.nowUs)}us: ${w.scheduler.pendingWaits().join('; ') || 'no events left'}`);
+    crashNow();
+    tally.crashes++;
+    if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
+    const faultRecords = w.disk.faultLog.records.slice(faultLogStart);
+    tally.countFaults(faultRecords);
+    const damage = locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes);
+    const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report);
+    if (next === undefined) return;
+    ({ world, engine, base } = next);
+    last.world = world;
+  }
+  void engine.abandon();
+}
+
+// ---- exhaustive: every crash point of one workload ----
+
+async function exhaustiveScenario(s: Settings, index: number, seed: number, tally: Tally): Promise<void> {
+  const p0 = plan(s, seed);
+  const image = await setupImage(s, p0, seed);
+  const only = s.options.crashPoint;
+  const points = only ?? (await crashPoint(s, index, seed, image, undefined, tally));
+  for (let k = only ?? 0; k <= points && tally.violations.length < s.violationsMax; k++) {
+    await crashPoint(s, index, seed, image, k, tally);
+  }
+}
+
+/** A data directory holding the checked table (created and flushed on a healthy disk). */
+async function setupImage(s: Settings, p: Plan, seed: number): Promise<DurableImage> {
+  const world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  const engine = await world.run('setup: open', openEngine(world, s, p, new Ledger()));
+  await world.run('setup: create table', engine.createTable(CHECKED_TABLE));
+  await world.run('setup: close', engine.close());
+  return world.disk.snapshotDurable();
+}
+
+/**
+ * Open the engine on `image`, run the workload, and crash at crash point `crashAt`: the moments just
+ * before each disk operation is issued and just before each one completes, numbered in the order they
+ * occur (undefined: no crash; returns how many there were). Then recover and check. The plan is
+ * rebuilt from the seed, so every crash point sees the same run up to it.
+ */
+async function crashPoint(s: Settings, index: number, seed: number, image: DurableImage, crashAt: number | undefined, tally: Tally): Promise<number> {
+  const p = plan(s, seed);
+  const ledger = new Ledger();
+  const report = reporter(s, tally, index, seed, () => 0, crashAt);
+  const world = SimWorld.fromImage({ seed, machine: { ...s.machine, crashModel: p.model } }, image);
+  world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
+  let crashed = false;
+  let engine: Engine | undefined;
+  let runner: WorkloadRunner | undefined;
+  let point = 0;
+  const atPoint = (): void => {
+    if (point++ !== crashAt || crashed) return;
+    crashed = true;
+    if (runner) runner.stopped = true;
+    world.crash(engine, p.model);
+  };
+  world.disk.onOperation(atPoint);
+  world.scheduler.onEvent((event) => {
+    if (event.label.startsWith('disk.')) atPoint();
+  });
+  const opened = await runUntil(world, openEngine(world, s, p, ledger), () => crashed);
+  let base = new Map<number, RowValue>();
+  if (!crashed) {
+    if (!opened.settled || opened.error !== undefined) {
+      report('recovery-failed', `opening the prepared directory failed: ${describe(opened.error ?? 'hang')}`);
+      return 0;
+    }
+    engine = opened.value!;
+    ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
+    base = readRows(engine);
+    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    const ran = await runUntil(world, s.workload(runner), () => crashed);
+    if (ran.settled && ran.error !== undefined) {
+      report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
+      return 0;
+    }
+    if (ran.hung && !crashed) {
+      report('simulation-hang', `the workload made no progress in virtual time: ${world.scheduler.pendingWaits().join('; ') || 'no events left'}`);
+      return 0;
+    }
+    // Idle long enough for an asynchronous flush round, so the run's last operations are crash points too.
+    if (!crashed) await world.scheduler.run({ untilUs: world.scheduler.nowUs + 3000, until: () => crashed, maxEvents: EVENTS_PER_EPOCH_MAX });
+  }
+  if (crashAt === undefined) {
+    if (engine) void engine.abandon();
+    return point;
+  }
+  tally.scenarios++;
+  if (!crashed) {
+    crashed = true;
+    world.crash(engine, p.model);
+  }
+  tally.crashes++;
+  tally.countFaults(world.disk.faultLog.records);
+  const damage = locateBitFlips(world.disk.faultLog.records, ledger, joinPath(world.dir, 'wal'), p.segmentBytes);
+  const next = await recoverAndCheck(s, p, world, ledger, base, damage, tally, report);
+  if (next) void next.engine.abandon();
+  tally.fold(ledger, next?.world ?? world);
+  return crashAt;
+}
+
+// ---- reporting ----
+
+function reporter(s: Settings, tally: Tally, scenario: number, seed: number, epoch: () => number, crashAt: number | undefined) {
+  return (kind: ViolationKind, message: string, entries: string[] = []): void => {
+    tally.violations.push({ kind, message, entries, scenario, seed, epoch: epoch(), crashPoint: crashAt, replay: replayCommand(s, seed, 1, crashAt) });
+  };
+}
+
+/** The one line that replays `runs` scenarios from `seed` (a custom workload is named, not printed). */
+export function replayCommand(s: Settings, seed: number, runs: number, crashAt?: number): string {
+  const o = s.options;
+  const disk = o.machine?.disk;
+  if (s.customWorkload || s.unsafe || o.crashWindowUs !== undefined || (disk !== undefined && typeof disk !== 'string')) {
+    const fields = [`mode: '${s.mode}'`, `seed: ${seed}`, `runs: ${runs}`];
+    if (s.faults.size > 0) fields.push(`faults: [${[...s.faults].map((f) => `'${f}'`).join(', ')}]`);
+    if (s.crashModel !== 'random') fields.push(`crashModel: '${s.crashModel}'`);
+    if (o.exhaustive) fields.push('exhaustive: true');
+    if (crashAt !== undefined) fields.push(`crashPoint: ${crashAt}`);
+    return `crashTest({ ${fields.join(', ')}, ...the same workload, config, machine and switches })`;
+  }
+  const parts = ['motsim crash-test', `--mode ${s.mode}`, `--seed ${seed}`, `--runs ${runs}`];
+  if (s.faults.size > 0) parts.push(`--faults ${[...s.faults].join(',')}`);
+  if (o.faultProbability !== undefined) parts.push(`--fault-probability ${o.faultProbability}`);
+  if (s.crashModel !== 'random') parts.push(`--crash-model ${s.crashModel}`);
+  if (o.crashesPerScenario !== undefined) parts.push(`--crashes ${o.crashesPerScenario}`);
+  if (o.machine?.sockets !== undefined) parts.push(`--sockets ${o.machine.sockets}`);
+  if (o.machine?.coresPerSocket !== undefined) parts.push(`--cores-per-socket ${o.machine.coresPerSocket}`);
+  if (disk !== undefined) parts.push(`--disk ${disk}`);
+  for (const [k, v] of Object.entries(s.config)) parts.push(`--set ${k}=${String(v)}`);
+  if (o.exhaustive) parts.push('--exhaustive');
+  if (crashAt !== undefined) parts.push(`--crash-point ${crashAt}`);
+  return parts.join(' ');
+}
+
+function describe(e: unknown): string {
+  if (isMotError(e)) return e.toLine();
+  if (e instanceof SimHangError) return e.message;
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+/** The printed summary: counts, then each violation with its trace and replay command. */
+export function formatCrashTestSummary(r: CrashTestSummary): string {
+  const c = r.commits;
+  const faults = Object.entries(r.faultsInjected)
+    .filter(([kind]) => kind !== 'crash')
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const lines = [
+    `crash-test: mode ${r.mode}, seed ${r.seed}${r.exhaustive ? ', exhaustive (every disk operation)' : ''}, faults ${r.faults.join(',') || 'none'}, crash model ${r.crashModel}`,
+    `  scenarios ${r.scenarios}, crashes ${r.crashes}, recoveries ${r.recoveries}, in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `  faults injected: ${faults || 'none'}`,
+    `  commits acknowledged ${c.acknowledged}, promised durable ${c.promisedDurable}, lost ${c.lost}` +
+      (r.mode === 'asynchronous' ? ` (${c.lostInUnflushedWindow} inside the unflushed window, allowed)` : ' (must be 0)') +
+      `, recovered though unacknowledged ${c.recoveredUnacknowledged}`,
+    `  corruption reported ${r.corruptionReported}, torn tails cut ${r.tornTailsCut}`,
+    `  violations: ${r.violations.length}`,
+  ];
+  for (const v of r.violations) lines.push('', ...formatViolation(v));
+  lines.push('', `seed ${r.seed}; replay: ${r.replay}`);
+  return lines.join('\n');
+}
+
+export function formatViolation(v: ViolationReport): string[] {
+  return [
+    `VIOLATION ${v.kind} (scenario ${v.scenario}, seed ${v.seed}, epoch ${v.epoch}${v.crashPoint === undefined ? '' : `, crash point ${v.crashPoint}`})`,
+    `  ${v.message}`,
+    ...v.entries.map((e) => `    ${e}`),
+    `  replay: ${v.replay}`,
+  ];
+}
+
+export { formatEntry };

@@ -1,0 +1,305 @@
+// Administration: accounts and privileges (and their survival across a restart), mo_ctl flush_table,
+// statistics reports on an injected clock, too many clients, the memory limit, and a full disk
+// (simulated quota, and a real tmpfs where one can be mounted) without losing an acknowledged commit.
+
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Engine } from '../src/engine.js';
+import { MemDisk } from '../src/wal/mem-disk.js';
+import { isMotError, type MotError } from '../src/errors.js';
+import { moCtl } from '../src/admin/mo-ctl.js';
+import { SYS_LOGIN } from '../src/admin/accounts.js';
+import { createWorld } from '../src/sim/world.js';
+import type { Session } from '../src/transaction/session.js';
+import { ManualClock } from './helpers/manual-clock.js';
+
+async function sqlError(engine: Engine, text: string, session?: Session): Promise<MotError> {
+  try {
+    await engine.sql(text, session);
+  } catch (e) {
+    if (isMotError(e)) return e;
+    throw e;
+  }
+  throw new Error(`expected "${text}" to fail`);
+}
+
+async function rejection(p: Promise<unknown>): Promise<MotError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMotError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('accounts and privileges', () => {
+  it('a tenant sees and touches only its own databases; permission errors are 42501 naming account and object', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    await engine.sql("create table t (id int primary key); insert into t values (1); create account acme admin_name 'boss'; create account zeta admin_name 'z'");
+    const acme = engine.openSession({ account: 'acme', user: 'boss' });
+    await engine.sql('create database shop; use shop; create table items (id int primary key, n varchar(8)); insert into items values (7, \'nail\')', acme);
+    const zeta = engine.openSession({ account: 'zeta' });
+    const denied = await sqlError(engine, 'select * from shop.items', zeta);
+    expect(denied.sqlstate).toBe('42501');
+    expect(denied.message).toMatch(/account "zeta".*database "shop"/);
+    expect((await sqlError(engine, 'select * from postgres.t', acme)).message).toMatch(/account "acme".*database "postgres"/);
+    expect((await sqlError(engine, 'use shop', zeta)).sqlstate).toBe('42501');
+    expect((await sqlError(engine, 'drop database shop', zeta)).sqlstate).toBe('42501');
+    expect((await sqlError(engine, "create account x admin_name 'a'", acme)).message).toMatch(/account "acme".*needs the "sys" account/);
+    expect((await engine.sql('show databases', zeta))[0]!.rows).toEqual([]);
+    expect((await engine.sql('show databases', acme))[0]!.rows).toEqual([['shop']]);
+    // sys sees everything; the table lives in the catalog as shop.items, postgres tables keep bare names
+    expect((await engine.sql('select * from shop.items'))[0]!.rows).toEqual([[7, 'nail']]);
+    expect(engine.table('t').rowCount()).toBe(1);
+    expect(engine.table('shop.items').rowCount()).toBe(1);
+    // a non-administrator user of the account may use its databases but not create them
+    await engine.sql('create user clerk', acme);
+    const clerk = engine.openSession({ account: 'acme', user: 'clerk' });
+    expect((await engine.sql('select n from items', clerk))[0]!.rows).toEqual([['nail']]);
+    expect((await sqlError(engine, 'create database more', clerk)).message).toMatch(/account's administrator/);
+    expect(() => engine.openSession({ account: 'acme', user: 'nobody' })).toThrow(/account "acme" has no user "nobody"/);
+    expect(() => engine.openSession({ account: 'ghost' })).toThrow(/login refused/);
+    await engine.close();
+
+    // accounts, users and databases survive a restart (accounts.json), and so do the tables (WAL)
+    const again = await Engine.open('/db', { disk });
+    const acme2 = again.openSession({ account: 'acme', user: 'clerk' });
+    expect((await again.sql('use shop; select * from items', acme2))[1]!.rows).toEqual([[7, 'nail']]);
+    expect((await sqlError(again, 'select * from shop.items', again.openSession({ account: 'zeta' }))).sqlstate).toBe('42501');
+    await again.sql('drop account acme');
+    expect(again.tables().map((t) => t.name)).toEqual(['t']);
+    expect(() => again.openSession({ account: 'acme' })).toThrow(/login refused/);
+    await again.close();
+  });
+});
+
+describe('mo_ctl', () => {
+  it("flush_table returns exactly {method: 'Flush', result: [{returnStr: 'OK'}]} from the API and SQL, after the data is durable", async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk(), config: { synchronous_commit: false, wal_writer_delay: '10s' } });
+    await engine.sql('create database d; create table d.t (id int primary key); insert into d.t values (1), (2)');
+    expect(engine.stats().walDurableLsn).toBeLessThan(engine.stats().walEndLsn + 1);
+    const before = engine.stats().flushes;
+    expect(await moCtl(engine, SYS_LOGIN, { name: 'flush_table', database: 'd', table: 't' })).toEqual({ method: 'Flush', result: [{ returnStr: 'OK' }] });
+    expect(engine.stats().flushes).toBeGreaterThan(before);
+    expect(engine.stats().walDurableLsn).toBe(engine.stats().walEndLsn);
+    for (const call of ["mo_ctl('dn', 'flush', 'd.t')", "mo_ctl('flush_table', 'd', 't')"]) {
+      const [r] = await engine.sql(`select ${call}`);
+      expect(r!.columns).toEqual(['mo_ctl']);
+      expect(JSON.parse(r!.rows[0]![0] as string)).toEqual({ method: 'Flush', result: [{ returnStr: 'OK' }] });
+    }
+    expect((await sqlError(engine, "select mo_ctl('dn', 'flush', 'd.nope')")).sqlstate).toBe('42P01');
+    expect((await sqlError(engine, "select mo_ctl('dn', 'checkpoint', '')")).sqlstate).toBe('0A000');
+    await engine.close();
+  });
+
+  it('needs the sys account: a tenant gets a permission error naming its account', async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk() });
+    await engine.sql("create account acme admin_name 'boss'");
+    const acme = engine.openSession({ account: 'acme' });
+    await engine.sql('create database shop; create table shop.t (id int primary key)', acme);
+    const e = await sqlError(engine, "select mo_ctl('dn', 'flush', 'shop.t')", acme);
+    expect([e.sqlstate, e.message]).toEqual(['42501', expect.stringMatching(/account "acme".*mo_ctl flush_table needs the "sys" account/)]);
+    const api = await rejection(moCtl(engine, engine.accounts.login('acme', undefined), { name: 'flush_table', database: 'shop', table: 't' }));
+    expect(api.sqlstate).toBe('42501');
+    await engine.close();
+  });
+});
+
+describe('statistics', () => {
+  it('off by default; when on, a report every print_stats_period on the injected clock', async () => {
+    const quiet: string[] = [];
+    const clock0 = new ManualClock();
+    const off = await Engine.open('/a', { disk: new MemDisk(), clock: clock0, statsSink: (r) => quiet.push(r) });
+    await clock0.advance(120_000_000);
+    expect(quiet).toEqual([]);
+    await off.close();
+
+    const reports: string[] = [];
+    const clock = new ManualClock();
+    const engine = await Engine.open('/b', {
+      disk: new MemDisk(),
+      clock,
+      statsSink: (r) => reports.push(r),
+      config: { enable_stats: true, print_stats_period: '1s', enable_group_commit: true, group_commit_size: 2, group_commit_timeout: '1ms' },
+    });
+    const created = engine.sql('create table t (id int primary key)');
+    await clock.advance(2000);
+    await created;
+    const a = engine.openSession();
+    const b = engine.openSession({ core: 0 });
+    const c1 = engine.sql('insert into t values (1)', a);
+    const c2 = engine.sql('insert into t values (2)', b);
+    await clock.advance(2000);
+    await Promise.all([c1, c2]);
+    await engine.sql('begin; insert into t values (3); rollback', a);
+    await clock.advance(1_000_000);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/commits=\d+ .* aborts=1/);
+    expect(reports[0]).toMatch(/groups: [1-9]\d* \(average size [\d.]+\); flushes: [1-9]/);
+    expect(reports[0]).toMatch(/commit latency us: n=[1-9]/);
+    expect(reports[0]).toMatch(/flush latency us: n=[1-9]/);
+    await clock.advance(1_000_000);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toMatch(/commits=0 .* aborts=0/);
+    expect(engine.stats()).toMatchObject({ transactionsAborted: 1 });
+    expect(engine.stats().transactions).toBeGreaterThanOrEqual(3); // the log's counters are still there
+    await engine.close();
+    await clock.advance(5_000_000);
+    expect(reports).toHaveLength(2); // stopped with the engine
+  });
+});
+
+describe('limits', () => {
+  it('too many clients: the session past max_connections gets 53300; closing one makes room', async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk(), config: { max_connections: 3 } });
+    const sessions = [engine.openSession(), engine.openSession(), engine.openSession()];
+    let e: unknown;
+    try {
+      engine.openSession();
+    } catch (x) {
+      e = x;
+    }
+    expect(isMotError(e) && [e.sqlstate, e.message]).toEqual(['53300', 'sorry, too many clients already (max_connections = 3)']);
+    sessions[0]!.close();
+    engine.openSession();
+    await engine.close();
+  });
+
+  // Rows' memory is reserved before the redo is handed to the log (Transaction.reserveSlots), so
+  // running out fails the commit cleanly instead of after its redo is durable.
+  it("max_mot_global_memory: the failing transaction aborts with MOT's maximum logical capacity error; others continue", async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk(), config: { sockets: 1, max_mot_global_memory: '4MB' } });
+    await engine.sql('create table t (id int primary key, pad varchar(1000))');
+    const s = engine.openSession();
+    let committed = 0;
+    let error: MotError | undefined;
+    for (let i = 0; i < 40 && !error; i++) {
+      const values = Array.from({ length: 250 }, (_, k) => `(${i * 250 + k}, 'x')`).join(', ');
+      try {
+        await engine.sql(`insert into t values ${values}`, s);
+        committed += 250;
+      } catch (e) {
+        if (!isMotError(e)) throw e;
+        error = e;
+      }
+    }
+    expect(error?.sqlstate).toBe('YY006');
+    expect(error?.detail).toMatch(/reached the maximum logical memory capacity/);
+    expect(s.inTransaction).toBe(false);
+    expect(engine.table('t').rowCount()).toBe(committed);
+    await engine.sql('delete from t where id = 0; update t set pad = \'y\' where id = 1', s); // others continue
+    expect(engine.table('t').rowCount()).toBe(committed - 1);
+    await engine.close();
+  });
+});
+
+describe('disk full', () => {
+  for (const preallocate of [false, true]) {
+    it(`ENOSPC on the simulated disk (wal_preallocate ${preallocate}): commits fail with 53100, the engine stays read-only and consistent, then writes again when space returns; nothing acknowledged is lost`, async () => {
+      const w = createWorld(preallocate ? 61 : 60, { disk: 'instant' });
+      const config = { wal_preallocate: preallocate, wal_segment_size: '1MB', redo_buffer_size: '64KB', synchronous_commit: true };
+      const engine = await w.run('open', Engine.open('/data', w.engineOptions({ config })));
+      await w.run('create', engine.sql('create table t (id int primary key, pad varchar(200))'));
+      const acked: number[] = [];
+      const s = engine.openSession();
+      w.disk.setQuotaBytes(w.disk.stats().usedBytes + (preallocate ? 1024 * 1024 + 20_000 : 20_000));
+      let first: MotError | undefined;
+      for (let id = 0; id < 20_000 && !first; id++) {
+        try {
+          await w.run(`insert ${id}`, engine.sql(`insert into t values (${id}, '${'p'.repeat(150)}')`, s));
+          acked.push(id);
+        } catch (e) {
+          if (!isMotError(e)) throw e;
+          first = e;
+        }
+      }
+      expect(first?.sqlstate).toBe('53100');
+      expect(first?.message).toMatch(/ENOSPC.*the transaction was not committed/);
+      const refused = await rejection(w.run('refused', engine.sql("insert into t values (-1, 'x')", s)));
+      expect([refused.sqlstate, refused.message]).toEqual(['53100', expect.stringContaining('read-only until disk space returns')]);
+      expect(engine.stats().walFailedForSpace).toBe(true);
+      expect(await w.run('still full', engine.retryAfterDiskFull())).toBe(false);
+      // reads go on, and see exactly the acknowledged rows
+      expect((await w.run('read', engine.sql('select id from t', s)))[0]!.rows.map((r) => r[0])).toEqual(acked);
+
+      w.disk.setQuotaBytes(Number.POSITIVE_INFINITY);
+      expect(await w.run('space returned', engine.retryAfterDiskFull())).toBe(true);
+      for (let id = 100_000; id < 100_050; id++) {
+        await w.run(`after ${id}`, engine.sql(`insert into t values (${id}, 'after')`, s));
+        acked.push(id);
+      }
+      w.crash(engine);
+      const w2 = w.restart();
+      const again = await w2.run('reopen', Engine.open('/data', w2.engineOptions({ config })));
+      const ids = (await w2.run('read', again.sql('select id from t')))[0]!.rows.map((r) => r[0]);
+      expect(ids).toEqual(acked); // every acknowledged commit, and nothing that was refused
+      await w2.run('close', again.close());
+    });
+  }
+
+  it('asynchronous mode stays read-only until reopened (its memory is ahead of the log)', async () => {
+    const w = createWorld(62, { disk: 'instant' });
+    const config = { wal_preallocate: false, synchronous_commit: false, wal_writer_delay: '1ms' };
+    const engine = await w.run('open', Engine.open('/data', w.engineOptions({ config })));
+    await w.run('create', engine.sql('create table t (id int primary key, pad varchar(200))'));
+    w.disk.setQuotaBytes(w.disk.stats().usedBytes + 5000);
+    for (let id = 0; id < 200; id++) await w.run(`insert ${id}`, engine.sql(`insert into t values (${id}, '${'p'.repeat(150)}')`).catch(() => undefined));
+    await w.run('flush', engine.flush().catch(() => undefined));
+    w.disk.setQuotaBytes(Number.POSITIVE_INFINITY);
+    expect(await w.run('retry', engine.retryAfterDiskFull())).toBe(false);
+    expect((await rejection(w.run('refused', engine.sql("insert into t values (-1, 'x')")))).sqlstate).toBe('25006');
+    w.crash(engine);
+  });
+
+  it('ENOSPC on a real 2 MB tmpfs: nothing acknowledged is lost, writes resume when space returns', async (ctx) => {
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'motsim-tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      fs.rmSync(mnt, { recursive: true, force: true });
+      ctx.skip('cannot mount a tmpfs here (needs root): the simulated-disk tests above cover ENOSPC');
+      return;
+    }
+    try {
+      const dir = path.join(mnt, 'data');
+      const config = { wal_preallocate: false, wal_segment_size: '1MB', redo_buffer_size: '64KB', wal_flusher: 'committer' };
+      const engine = await Engine.open(dir, { config });
+      await engine.sql('create table t (id int primary key, pad varchar(1000))');
+      const filler = path.join(mnt, 'filler');
+      const free = (): number => fs.statfsSync(mnt).bavail * fs.statfsSync(mnt).bsize;
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 64 * 1024)));
+      const s = engine.openSession();
+      const acked: number[] = [];
+      let first: MotError | undefined;
+      for (let id = 0; id < 10_000 && !first; id++) {
+        try {
+          await engine.sql(`insert into t values (${id}, '${'p'.repeat(900)}')`, s);
+          acked.push(id);
+        } catch (e) {
+          if (!isMotError(e)) throw e;
+          first = e;
+        }
+      }
+      expect(first?.sqlstate).toBe('53100');
+      expect((await rejection(engine.sql("insert into t values (-1, 'x')", s))).sqlstate).toBe('53100');
+      fs.rmSync(filler);
+      expect(await engine.retryAfterDiskFull()).toBe(true);
+      for (let id = 50_000; id < 50_010; id++) {
+        await engine.sql(`insert into t values (${id}, 'after')`, s);
+        acked.push(id);
+      }
+      await engine.close();
+      const again = await Engine.open(dir, { config });
+      expect((await again.sql('select id from t'))[0]!.rows.map((r) => r[0])).toEqual(acked);
+      await again.close();
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+});
