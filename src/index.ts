@@ -27,3 +27,23 @@ export type { CommitObserver, LogStats } from './commit-group/redo-log-handler.j
 export { executeSql, SqlRunner, parseSql, formatResult, formatError, type SqlResult } from './sql/index.js';
 export { moCtl, type MoCtlResult, type MoCtlCall } from './admin/mo-ctl.js';
 export { SYS_ACCOUNT, DEFAULT_DATABASE, type Login } from './admin/accounts.js';
+// Deterministic simulation and crash-recovery property testing (src/sim/).
+export {
+  crashTest,
+  formatCrashTestSummary,
+  formatViolation,
+  FAULT_NAMES,
+  FAULT_DESCRIPTIONS,
+  CRASH_TEST_MODES,
+  type CrashTestOptions,
+  type CrashTestSummary,
+  type CrashTestMode,
+  type FaultName,
+  type ViolationReport,
+} from './sim/crash-test.js';
+export { defaultWorkload, CHECKED_TABLE, type Workload, type WorkloadContext, type RecordedTransaction, type TransactionResult, type DefaultWorkloadOptions } from './sim/workload.js';
+export type { Violation, ViolationKind } from './sim/checker.js';
+export { createWorld, SimWorld, type MachineSpec } from './sim/world.js';
+export { simulateSuite, type SimulateOptions, type SimulateResult } from './sim/simulate.js';
+export type { CrashModel, FaultSpec } from './sim/faults.js';
+export type { LatencySpec, LatencyPresetName } from './sim/latency.js';

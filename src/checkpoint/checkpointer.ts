@@ -72,7 +72,7 @@ export interface CheckpointTuning {
   captureBatchRows?: number;
   /**
    * The most of the main thread's time the capture scan may take while commits are running (0 < d
-   * <= 1; default 0.1): after a batch that took t µs, if any commit reached the log since the last
+   * <= 1; default 0.05): after a batch that took t µs, if any commit reached the log since the last
    * batch, it sleeps t * (1 - d) / d on the injected clock, so commits keep the rest (PostgreSQL
    * spreads its checkpoints likewise). An idle engine is scanned at full speed. 1 = no pacing. In the
    * simulator a batch takes no virtual time, so it never sleeps there.
@@ -81,7 +81,7 @@ export interface CheckpointTuning {
 }
 
 export const CAPTURE_BATCH_ROWS_DEFAULT = 4096;
-export const CAPTURE_DUTY_MAX_DEFAULT = 0.1;
+export const CAPTURE_DUTY_MAX_DEFAULT = 0.05;
 
 export interface CheckpointerDeps {
   disk: Disk;

@@ -84,6 +84,7 @@ export function addCrashTestCommand(program: Command): void {
       if (!DISKS.includes(v as LatencyPresetName)) throw new InvalidArgumentError(`--disk must be one of ${DISKS.join(', ')}`);
       return v;
     }, 'nvme')
+    .option('--checkpoint-every-us <us>', 'take a checkpoint every this many µs of virtual time while the workload runs', int('--checkpoint-every-us', 1, 1_000_000_000))
     .option('--set <name=value>', 'an engine parameter (mot.conf name), repeatable, e.g. --set group_commit_size=8', setting)
     .option('--json', 'print the summary as JSON')
     .action(async (o) => {
@@ -99,6 +100,7 @@ export function addCrashTestCommand(program: Command): void {
         crashesPerScenario: o.crashes === 2 ? undefined : o.crashes,
         exhaustive: o.exhaustive === true,
         crashPoint: o.crashPoint,
+        checkpointEveryUs: o.checkpointEveryUs,
         config: o.set,
         machine: machineGiven ? { sockets: o.sockets, coresPerSocket: o.coresPerSocket, disk: o.disk as LatencyPresetName } : undefined,
         onProgress: process.stderr.isTTY ? (done, planned) => process.stderr.write(`\rcrash-test: ${done}/${planned} `) : undefined,

@@ -22,7 +22,7 @@ export type ViolationKind =
   | 'false-corruption-report'
   /** Recovery failed with something other than a corruption report. */
   | 'recovery-failed'
-  /** A commit issued after the WAL failed (ENOSPC, EIO) was acknowledged. */
+  /** A commit issued after the WAL failed for good (EIO: read-only until reopened) was acknowledged. */
   | 'acknowledged-after-wal-failure'
   /** What a reader of the running engine sees differs from the acknowledged rows. */
   | 'visible-state-mismatch'
@@ -47,7 +47,8 @@ export interface Damage {
   detail: string;
 }
 
-export type RecoveryOutcome = { ok: true; rows: ReadonlyMap<number, RowValue> } | { ok: false; error: unknown };
+/** What recovery did: the rows it brought back and the LSN its WAL replay started from (a checkpoint's, or 0). */
+export type RecoveryOutcome = { ok: true; rows: ReadonlyMap<number, RowValue>; replayedFromLsn?: number } | { ok: false; error: unknown };
 
 export interface CrashCheckInput {
   mode: LoggingMode;
@@ -115,11 +116,13 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     add('acknowledged-but-not-logged', `${unlogged.length} acknowledged commit(s) of epoch ${epoch} never reached the log (mode ${mode})`, unlogged);
   }
 
-  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame);
   if (!input.recovery.ok) {
     checkRecoveryError(input.recovery.error, input.damage, result, add);
     return result;
   }
+  // Frames below the checkpoint recovery started from are not needed any more: damage there may go unread.
+  const from = input.recovery.replayedFromLsn ?? 0;
+  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame && d.lsn !== undefined && d.lsn >= from);
   if (protectedDamage.length > 0) {
     const d = protectedDamage[0]!;
     add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
@@ -159,7 +162,7 @@ function checkRecoveryError(
   }
 }
 
-/** No commit issued after the WAL failed may be acknowledged (the engine is read-only until reopened). */
+/** No commit issued after the WAL failed with EIO may be acknowledged (read-only until reopened; disk full may resume). */
 function checkAfterWalFailure(ledger: Ledger, entries: LedgerEntry[], add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void): void {
   const failedAt = ledger.walFailedAtUs;
   if (failedAt === undefined) return;

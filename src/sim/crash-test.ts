@@ -51,6 +51,8 @@ export interface CrashTestOptions {
   crashesPerScenario?: number;
   /** Random mode: the crash comes at a uniform virtual time in [0, crashWindowUs] after each start (default 4000). */
   crashWindowUs?: number;
+  /** Take a checkpoint every this many µs of virtual time while the workload runs (default: none). */
+  checkpointEveryUs?: number;
   /**
    * Crash at every crash point of one workload, one scenario each: every disk operation as it is
    * issued and as it completes, from the engine's open to the end of the run.
@@ -131,6 +133,7 @@ interface Settings {
   machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
   unsafe: UnsafeTestingSwitches | undefined;
   violationsMax: number;
+  checkpointEveryUs: number | undefined;
   options: CrashTestOptions;
 }
 
@@ -184,6 +187,9 @@ function resolveSettings(o: CrashTestOptions): Settings {
   const window = o.crashWindowUs ?? 4000;
   if (!(Number.isFinite(window) && window >= 0)) throw Errors.invalidArgument('crashWindowUs', `${window} is not a non-negative number of microseconds`);
   resolveMachine(o.machine);
+  if (o.checkpointEveryUs !== undefined && !(Number.isFinite(o.checkpointEveryUs) && o.checkpointEveryUs >= 1)) {
+    throw Errors.invalidArgument('checkpointEveryUs', `${o.checkpointEveryUs} is not a number of microseconds >= 1`);
+  }
   return {
     mode: o.mode,
     runs,
@@ -198,6 +204,7 @@ function resolveSettings(o: CrashTestOptions): Settings {
     machine: o.machine ?? {},
     unsafe: o.unsafeTesting,
     violationsMax: o.violationsMax ?? 10,
+    checkpointEveryUs: o.checkpointEveryUs,
     options: o,
   };
 }
@@ -311,14 +318,27 @@ function openSessions(engine: Engine, world: SimWorld) {
   return Array.from({ length: cores }, (_, core) => engine.openSession({ core }));
 }
 
-/** Flip one bit inside the CRC-covered bytes of a frame the engine reported durable. */
+/** Flip one bit inside the CRC-covered bytes of a frame the engine reported durable (in a segment a checkpoint did not remove). */
 function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
-  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn);
+  const files = world.disk.snapshotDurable().files;
+  const pathOf = (lsn: number): string => joinPath(world.dir, 'wal', segmentFileName(lsn - (lsn % segmentBytes)));
+  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn && files.has(pathOf(f.lsn)));
   if (durable.length === 0) return;
   const f = durable[rnd.int(durable.length)]!;
   const lsn = f.lsn + rnd.int(FRAME_HEADER_BYTES + f.payloadBytes);
-  const first = lsn - (lsn % segmentBytes);
-  world.disk.injectBitFlip(joinPath(world.dir, 'wal', segmentFileName(first)), (lsn - first) * 8 + rnd.int(8));
+  world.disk.injectBitFlip(pathOf(lsn), (lsn % segmentBytes) * 8 + rnd.int(8));
+}
+
+/** Take a checkpoint every `everyUs` of virtual time until `stopped()` (crash or end of the incarnation). */
+function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stopped: () => boolean): void {
+  void (async () => {
+    // Bounded: the world stops being run after its crash, and each turn waits everyUs > 0.
+    while (!stopped()) {
+      await world.clock.sleepUs(everyUs);
+      if (stopped()) return;
+      await engine.checkpoint().catch(() => undefined);
+    }
+  })();
 }
 
 interface Epoch {
@@ -375,7 +395,7 @@ async function recoverAndCheck(
   } else {
     engine = opened.value!;
     try {
-      outcome = { ok: true, rows: readRows(engine) };
+      outcome = { ok: true, rows: readRows(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
     } catch (e) {
       report('acknowledged-commit-lost', `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`);
       return undefined;
@@ -428,6 +448,7 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
     const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
     const w = world;
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped);
     const done = s.workload(runner);
     let crashed = false;
     const crashNow = (): void => {
@@ -523,6 +544,8 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
     base = readRows(engine);
     runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    const r = runner;
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped);
     const ran = await runUntil(world, s.workload(runner), () => crashed);
     if (ran.settled && ran.error !== undefined) {
       report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
@@ -582,6 +605,7 @@ export function replayCommand(s: Settings, seed: number, runs: number, crashAt?:
   if (o.machine?.coresPerSocket !== undefined) parts.push(`--cores-per-socket ${o.machine.coresPerSocket}`);
   if (disk !== undefined) parts.push(`--disk ${disk}`);
   for (const [k, v] of Object.entries(s.config)) parts.push(`--set ${k}=${String(v)}`);
+  if (o.checkpointEveryUs !== undefined) parts.push(`--checkpoint-every-us ${o.checkpointEveryUs}`);
   if (o.exhaustive) parts.push('--exhaustive');
   if (crashAt !== undefined) parts.push(`--crash-point ${crashAt}`);
   return parts.join(' ');

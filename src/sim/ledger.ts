@@ -75,6 +75,8 @@ export class Ledger {
   private notDurable: LedgerEntry[] = [];
   private epochNow = 0;
   private logPositionNext = 0;
+  /** End of the last frame placed in this epoch (a frame placed below it means the log was rewound). */
+  private placedEndLsn = 0;
   private durableLsnNow = 0;
   private walFailedAt: number | undefined;
 
@@ -95,7 +97,7 @@ export class Ledger {
     return this.durableLsnNow;
   }
 
-  /** Virtual time of the first commit rejected because the WAL failed (ENOSPC, EIO), if any. */
+  /** Virtual time of the first commit rejected because the WAL failed for good (EIO, read-only), if any. */
   get walFailedAtUs(): number | undefined {
     return this.walFailedAt;
   }
@@ -111,6 +113,7 @@ export class Ledger {
     this.notDurable = [];
     this.framesList = this.framesList.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= recoveredEndLsn);
     this.durableLsnNow = recoveredEndLsn;
+    this.placedEndLsn = recoveredEndLsn;
     this.walFailedAt = undefined;
   }
 
@@ -153,6 +156,7 @@ export class Ledger {
   }
 
   private logged(frameLsns: readonly number[], payloads: readonly FramePayload[], atUs: number): void {
+    if (frameLsns.length > 0 && frameLsns[0]! < this.placedEndLsn) this.rewound(frameLsns[0]!);
     for (let i = 0; i < payloads.length; i++) {
       const payload = payloads[i]!;
       const buffers = payload instanceof Uint8Array ? [payload] : payload;
@@ -164,7 +168,24 @@ export class Ledger {
         firstEntry ??= entry;
       }
       this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: bytes, entryId: firstEntry?.id });
+      this.placedEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
     }
+  }
+
+  /**
+   * The log was rewound to `lsn` (the WAL writer resumed after a disk-full failure and cleared what
+   * was past its durable point): transactions placed from there on are no longer in the log.
+   */
+  private rewound(lsn: number): void {
+    for (const e of this.all) {
+      if (e.epoch !== this.epochNow || e.lsn === undefined || e.lsn < lsn) continue;
+      e.lsn = undefined;
+      e.logPosition = undefined;
+      e.loggedAtUs = undefined;
+      e.error = `${e.error ?? ''} (cleared from the log when it was rewound to LSN ${lsn})`.trim();
+    }
+    this.notDurable = this.notDurable.filter((e) => e.lsn !== undefined);
+    this.framesList = this.framesList.filter((f) => f.epoch !== this.epochNow || f.lsn < lsn);
   }
 
   /** One redo buffer placed in the frame at `lsn`: a COMMIT buffer gives its transaction a log position. */

@@ -22,8 +22,11 @@ export const CHECKED_TABLE: TableDef = {
 };
 export const PAD_BYTES_MAX = 1000;
 
-/** SQLSTATEs of a commit refused because the WAL failed (EIO, ENOSPC) or the engine went read-only. */
-const WAL_FAILURE_SQLSTATES = new Set(['58030', '53100', '25006']);
+/**
+ * SQLSTATEs of a commit refused because the WAL failed for good: EIO (58030) or read-only until
+ * reopened (25006). Disk full (53100) is not among them: sync and group resume once space returns.
+ */
+const WAL_FAILURE_SQLSTATES = new Set(['58030', '25006']);
 
 /** One transaction as a workload writes it; every change is recorded in the ledger. */
 export interface RecordedTransaction {

@@ -232,12 +232,15 @@ function parseSegment(seg: LoadedSegment, startLsn: number, segmentBytes: number
     const payloadLength = view.getUint32(off + FrameOffset.PAYLOAD_LENGTH, true);
     const total = frameBytes(payloadLength);
     if (total > segmentBytes - off) {
-      return damagedFrame(seg, off, segmentBytes, `payload length ${payloadLength} runs past the segment end`);
+      return damagedFrame(seg, off, segmentBytes, `payload length ${payloadLength} runs past the segment end`, segmentBytes);
     }
     const dataEnd = off + FRAME_HEADER_BYTES + payloadLength;
-    if (dataEnd > fileBytes) return { kind: 'end', lsn, torn: true, reason: `the file ends inside the frame at LSN ${lsn}` };
+    if (dataEnd > fileBytes) {
+      if (lengthFieldDamaged(seg, off, segmentBytes)) throw damagedLength(seg, off, 'the file ends inside the frame');
+      return { kind: 'end', lsn, torn: true, reason: `the file ends inside the frame at LSN ${lsn}` };
+    }
     if (frameCrc(bytes, off, payloadLength) !== view.getUint32(off + FrameOffset.CRC, true)) {
-      return damagedFrame(seg, off, off + total, 'CRC mismatch');
+      return damagedFrame(seg, off, off + total, 'CRC mismatch', segmentBytes);
     }
     const lsnField = readU64(view, off + FrameOffset.LSN);
     if (lsnField !== lsn) {
@@ -261,8 +264,10 @@ function shortFileEnd(seg: LoadedSegment, off: number): Step {
  * Rule 2: a frame at `off` fails validation. Torn if the file ends inside [off, regionEnd) or the
  * frame's part of some sector is all zeros (that sector never reached the disk); else corruption.
  */
-function damagedFrame(seg: LoadedSegment, off: number, regionEnd: number, what: string): Step {
+function damagedFrame(seg: LoadedSegment, off: number, regionEnd: number, what: string, segmentBytes: number): Step {
   const lsn = seg.firstLsn + off;
+  // The verdicts below trust the length field; a damaged one can fake either sign of a torn write.
+  if (lengthFieldDamaged(seg, off, segmentBytes)) throw damagedLength(seg, off, what);
   if (regionEnd > seg.bytes.length) {
     return { kind: 'end', lsn, torn: true, reason: `${what} at LSN ${lsn} and the file ends inside the frame` };
   }
@@ -279,6 +284,48 @@ function damagedFrame(seg: LoadedSegment, off: number, regionEnd: number, what: 
     }
   }
   throw Errors.corruption(seg.path, off, `${what} in the frame at LSN ${lsn}, though every sector it covers holds data`);
+}
+
+/**
+ * Whether the length field of the frame at `off` is damaged, so that a whole frame only looks cut off
+ * (by the end of the file, the segment, or zeros past the log). Proof either way: a frame that
+ * validates in place starts inside the extent the length claims (a torn write never moves later
+ * frames), or the CRC validates with one bit of the length corrected (a single flipped bit).
+ */
+function lengthFieldDamaged(seg: LoadedSegment, off: number, segmentBytes: number): boolean {
+  const { bytes, view } = seg;
+  const claimed = view.getUint32(off + FrameOffset.PAYLOAD_LENGTH, true);
+  const claimedEnd = Math.min(off + FRAME_HEADER_BYTES + claimed, bytes.length, segmentBytes);
+  // Bounded by the claimed extent / 8 positions.
+  for (let p = off + FRAME_ALIGN_BYTES; p + FRAME_HEADER_BYTES <= claimedEnd; p += FRAME_ALIGN_BYTES) {
+    if (validatesInPlace(seg, p, segmentBytes)) return true;
+  }
+  const crc = view.getUint32(off + FrameOffset.CRC, true);
+  let damaged = false;
+  // 32 candidates, each one CRC of at most the rest of the segment; the field is restored after each.
+  for (let bit = 0; bit < 32 && !damaged; bit++) {
+    const length = (claimed ^ (1 << bit)) >>> 0;
+    if (off + FRAME_HEADER_BYTES + length > bytes.length || frameBytes(length) > segmentBytes - off) continue;
+    view.setUint32(off + FrameOffset.PAYLOAD_LENGTH, length, true);
+    damaged = frameCrc(bytes, off, length) === crc;
+    view.setUint32(off + FrameOffset.PAYLOAD_LENGTH, claimed, true);
+  }
+  return damaged;
+}
+
+/** A frame at `off` whose CRC and lsn field check out where it stands. */
+function validatesInPlace(seg: LoadedSegment, off: number, segmentBytes: number): boolean {
+  const { bytes, view, firstLsn } = seg;
+  const at = firstLsn + off;
+  if (view.getUint32(off + FrameOffset.LSN, true) !== at >>> 0 || readU64(view, off + FrameOffset.LSN) !== at) return false;
+  const payloadLength = view.getUint32(off + FrameOffset.PAYLOAD_LENGTH, true);
+  if (frameBytes(payloadLength) > segmentBytes - off || off + FRAME_HEADER_BYTES + payloadLength > bytes.length) return false;
+  return frameCrc(bytes, off, payloadLength) === view.getUint32(off + FrameOffset.CRC, true);
+}
+
+function damagedLength(seg: LoadedSegment, off: number, what: string): Error {
+  const lsn = seg.firstLsn + off;
+  return Errors.corruption(seg.path, off, `${what} at LSN ${lsn}, but the frame's length field is damaged (the frame itself is whole or later frames follow it)`);
 }
 
 /** A frame whose CRC and LSN check out was written on purpose: an unknown type or version is not a torn write. */
