@@ -19,6 +19,7 @@
 // Strings order by UTF-16 code units (JavaScript's `<`), for single and composite keys alike.
 
 import BTreeModule from 'sorted-btree';
+import * as SortedBTreeNamespace from 'sorted-btree';
 import { Errors } from '../errors.js';
 import { TypeCode } from './row-layout.js';
 import { describeValue, type ColumnInfo, type Value } from './schema.js';
@@ -35,6 +36,52 @@ export const BTREE_NODE_ENTRIES_MAX = 64;
 
 export function newTree<K extends KeyPrimitive>(compare: (a: K, b: K) => number): BTree<K, number> {
   return new BTree<K, number>(undefined, compare, BTREE_NODE_ENTRIES_MAX) as BTree<K, number>;
+}
+
+interface BTreeNodeClasses {
+  BNode: new (keys: unknown[], values: unknown[]) => { maxKey(): unknown };
+  BNodeInternal: new (children: unknown[], size: number, keys?: unknown[]) => unknown;
+}
+/** The node classes: named CommonJS exports (Node's ESM loader and vitest expose them differently). */
+const nodeClasses = ((): BTreeNodeClasses => {
+  for (const candidate of [SortedBTreeNamespace, BTreeModule, (SortedBTreeNamespace as { default?: unknown }).default]) {
+    const c = candidate as Partial<BTreeNodeClasses> | undefined;
+    if (c && typeof c.BNode === 'function' && typeof c.BNodeInternal === 'function') return c as BTreeNodeClasses;
+  }
+  throw new Error('sorted-btree does not export BNode/BNodeInternal: bulk loading needs them (check its version)');
+})();
+
+/**
+ * A tree holding exactly these pairs, built bottom-up in O(n): `keys` must be strictly increasing by
+ * `compare` (the caller checks). Leaves are filled to 3/4 so later inserts do not split at once.
+ * Far cheaper than n inserts, which for ascending keys keep rebalancing the right edge.
+ */
+export function buildTreeFromSorted<K extends KeyPrimitive>(compare: (a: K, b: K) => number, keys: K[], values: number[]): BTree<K, number> {
+  const tree = newTree<K>(compare);
+  if (keys.length === 0) return tree;
+  const fill = Math.max(2, Math.floor((BTREE_NODE_ENTRIES_MAX * 3) / 4));
+  let level: unknown[] = [];
+  let sizes: number[] = [];
+  for (let i = 0; i < keys.length; i += fill) {
+    level.push(new nodeClasses.BNode(keys.slice(i, i + fill), values.slice(i, i + fill)));
+    sizes.push(Math.min(fill, keys.length - i));
+  }
+  // Bounded: each round divides the number of nodes by `fill` (>= 2).
+  while (level.length > 1) {
+    const up: unknown[] = [];
+    const upSizes: number[] = [];
+    for (let i = 0; i < level.length; i += fill) {
+      const children = level.slice(i, i + fill);
+      let size = 0;
+      for (let j = i; j < Math.min(i + fill, level.length); j++) size += sizes[j]!;
+      up.push(new nodeClasses.BNodeInternal(children, size));
+      upSizes.push(size);
+    }
+    level = up;
+    sizes = upSizes;
+  }
+  (tree as unknown as { _root: unknown })._root = level[0];
+  return tree;
 }
 
 // ---- comparators (monomorphic, so the tree's hot loop stays fast) ----

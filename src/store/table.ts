@@ -22,6 +22,7 @@ import {
   encodeComponent,
   formatKeyValues,
   newTree,
+  buildTreeFromSorted,
   prefixSuccessor,
   type BTree,
   type KeyPrimitive,
@@ -101,7 +102,9 @@ export class Table {
   private readonly pk: KeyCodec;
   private readonly pkColumns: readonly ColumnInfo[];
   private readonly pkNames: readonly string[];
-  private readonly primary: BTree<KeyPrimitive, SlotId>;
+  private primary: BTree<KeyPrimitive, SlotId>;
+  /** Set between beginLoad() and finishLoad(): rows loaded but not yet in the primary index. */
+  private loading: { keys: KeyPrimitive[]; slots: SlotId[] } | undefined;
   private readonly secondaries: readonly SecondaryIndex[];
   private readonly byIndexName: ReadonlyMap<string, SecondaryIndex>;
   private readonly allocPurpose: string;
@@ -348,6 +351,68 @@ export class Table {
   }
 
   /**
+   * Bulk load for recovery: rows given to loadRaw() go into slots at once but into the indexes only
+   * at finishLoad(), which builds the primary index bottom-up (rows arrive in key order from a
+   * checkpoint; any out-of-order tail is sorted). The table must be empty. Lookups and scans must
+   * wait for finishLoad().
+   */
+  beginLoad(): void {
+    this.checkNotDropped();
+    if (this.rows !== 0 || this.loading) throw Errors.invalidState(`bulk load of table "${this.name}" needs an empty table not already loading`);
+    this.loading = { keys: [], slots: [] };
+  }
+
+  /** One row image of `rowBytes` bytes at `offset` of `bytes` (a checkpoint segment), with version `csn`. */
+  loadRaw(bytes: Uint8Array, offset: number, socket: number, csn: number): void {
+    const loading = this.loading;
+    if (!loading) throw Errors.invalidState(`loadRaw on table "${this.name}" outside beginLoad()/finishLoad()`);
+    const slot = this.allocSlot(socket);
+    const base = this.slotBase(slot);
+    const chunk = this.hit!;
+    chunk.buf.set(bytes.subarray(offset, offset + this.slotBytes), base);
+    writeFlags(chunk.view, base, ROW_FLAG_LIVE);
+    writeCsn(chunk.view, base, csn);
+    const reason = checkRawRow(chunk.buf, chunk.view, base, this.layout);
+    if (reason !== undefined) {
+      this.releaseSlot(slot, chunk, base);
+      throw Errors.invalidArgument(`raw row for table "${this.name}"`, reason);
+    }
+    loading.keys.push(this.primaryKeyAt(chunk, base));
+    loading.slots.push(slot);
+  }
+
+  /** Index everything loaded since beginLoad(). A duplicate primary key is an error naming it. */
+  finishLoad(): void {
+    const loading = this.loading;
+    if (!loading) return;
+    this.loading = undefined;
+    let { keys, slots } = loading;
+    const cmp = this.pk.compare;
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = cmp(keys[i - 1]!, keys[i]!) < 0;
+    if (!sorted) {
+      const order = keys.map((_, i) => i).sort((a, b) => cmp(keys[a]!, keys[b]!));
+      keys = order.map((i) => loading.keys[i]!);
+      slots = order.map((i) => loading.slots[i]!);
+      for (let i = 1; i < keys.length; i++) {
+        if (cmp(keys[i - 1]!, keys[i]!) === 0) {
+          throw Errors.uniqueViolation(this.name, this.schema.primaryKeyName, this.formatKey(this.keyOfSlot(slots[i]!)));
+        }
+      }
+    }
+    this.primary = buildTreeFromSorted(cmp, keys, slots);
+    for (const k of keys) if (typeof k === 'string') this.primaryKeyChars += k.length;
+    this.rows += keys.length;
+    this.modCount++;
+    if (this.secondaries.length > 0) {
+      for (const slot of slots) {
+        const base = this.slotBase(slot);
+        this.indexSecondaries(slot, this.hit!, base);
+      }
+    }
+  }
+
+  /**
    * Writes only the given columns and sets the version to `csn`. Primary key columns may not change;
    * secondary indexes follow the new values (a unique one refuses a duplicate before anything changes).
    */
@@ -578,6 +643,16 @@ export class Table {
       throw Errors.uniqueViolation(this.name, this.schema.primaryKeyName, shown);
     }
     if (typeof key === 'string') this.primaryKeyChars += key.length;
+    this.indexSecondaries(slot, chunk, base, key);
+    this.rows++;
+    this.modCount++;
+  }
+
+  /**
+   * Adds a row already in the primary index to every secondary index. A unique violation undoes
+   * everything for that row (including the primary entry when `key` is given) and throws.
+   */
+  private indexSecondaries(slot: SlotId, chunk: Chunk, base: number, key?: KeyPrimitive): void {
     const n = this.secondaries.length;
     if (n > 0) {
       const suffix = this.primarySuffixAt(chunk, base);
@@ -592,9 +667,11 @@ export class Table {
             this.secondaries[j].tree.delete(entry);
             this.secondaries[j].entryChars -= entry.length;
           }
-          this.primary.delete(key);
-          if (typeof key === 'string') this.primaryKeyChars -= key.length;
-          this.releaseSlot(slot, chunk, base);
+          if (key !== undefined) {
+            this.primary.delete(key);
+            if (typeof key === 'string') this.primaryKeyChars -= key.length;
+            this.releaseSlot(slot, chunk, base);
+          }
           throw Errors.uniqueViolation(this.name, ix.info.name, shown);
         }
         const entry = prefix + suffix;
@@ -602,8 +679,6 @@ export class Table {
         ix.entryChars += entry.length;
       }
     }
-    this.rows++;
-    this.modCount++;
   }
 
   /** The slot already holding this unique index key (other than `self`); NULL keys never conflict. */
