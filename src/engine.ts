@@ -33,6 +33,8 @@ import { createRedoLogHandler } from './commit-group/create-handler.js';
 import { WalWriter } from './wal/wal-writer.js';
 import { replayWal, type WalReplayReport } from './recovery/wal-replay.js';
 import { Checkpointer, type CheckpointReport, type CheckpointStats, type CheckpointTuning } from './checkpoint/checkpointer.js';
+import { ChangeLog, CHANGE_LOG_ENTRIES_MAX_DEFAULT } from './checkpoint/change-log.js';
+import { PitrCatalog } from './admin/pitr.js';
 import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
 import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
@@ -119,6 +121,8 @@ export class Engine implements SessionHost {
   private readonly ownsDisk: boolean;
   /** Accounts, users and databases (src/admin/accounts.ts). */
   accounts!: AccountCatalog;
+  /** Point-in-time recovery windows (src/admin/pitr.ts); they hold back checkpoint and WAL removal. */
+  pitrs!: PitrCatalog;
   private statsCollector: StatsCollector | undefined;
   private statsReporter: StatsReporter | undefined;
   private readonly transactionsEnded = { committed: 0, aborted: 0 };
@@ -175,6 +179,7 @@ export class Engine implements SessionHost {
     const t0 = this.clock.nowUs();
     await mkdirpDurable(this.disk, this.dir);
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
+    this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
     const mode = loggingMode(this.config);
     if (this.config.enableStats) {
       this.statsCollector = new StatsCollector(mode, this.clock);
@@ -190,12 +195,16 @@ export class Engine implements SessionHost {
       executorFactory: executors,
     });
     const t1 = this.clock.nowUs();
+    // Removals replayed from the WAL happened after the checkpoint: the next increment needs them.
+    const changeLog = new ChangeLog(tuning.incrementRemovalsMax ?? CHANGE_LOG_ENTRIES_MAX_DEFAULT);
     const wal = await replayWal(this.disk, walDir, this.catalog, this.clock, {
       segmentBytes: this.config.walSegmentBytes,
       fromLsn: ckpt?.lsn ?? 0,
       skipCsnAtOrBelow: ckpt?.csn ?? 0,
       sockets: this.config.sockets,
       repairTornTail: true,
+      onRowRemoved: (t, key, encodedKey, csn) => changeLog.rowRemoved(t, key, encodedKey, csn),
+      onTableTruncated: (t, csn) => changeLog.tableReplaced(t, csn),
     });
     this.csn = Math.max(wal.maxCsn, ckpt?.csn ?? 0);
     this.txId = Math.max(wal.maxTxId, ckpt?.maxTxId ?? 0);
@@ -225,7 +234,9 @@ export class Engine implements SessionHost {
       currentTxId: () => this.txId,
       wal: () => this.wal,
       writeRefusal: () => this.writeRefusal(),
-      recovered: { checkpointId: ckpt?.checkpointId ?? 0, lsn: ckpt?.lsn ?? 0, csn: ckpt?.csn ?? 0, walEndLsn: wal.end.endLsn },
+      recovered: { checkpointId: ckpt?.checkpointId ?? 0, lsn: ckpt?.lsn ?? 0, csn: ckpt?.csn ?? 0, walEndLsn: wal.end.endLsn, chain: ckpt?.chain ?? [] },
+      changeLog,
+      retainFromWallMs: () => this.pitrs.retainFromWallMs(this.clock.wallMs()),
     });
     this.applyHook = this.checkpoints;
     const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
@@ -376,12 +387,41 @@ export class Engine implements SessionHost {
     this.checkpoints.applied(csn);
   }
 
+  /** Empty a table (a logged TRUNCATE_TABLE transaction). Refused while a checkpoint runs (MOT's rule) or commits run on it. */
+  async truncateTable(name: string): Promise<void> {
+    const refused = this.writeRefusal();
+    if (refused) throw refused;
+    const table = this.catalog.get(name);
+    if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the truncate`);
+    this.checkpoints.refuseDdlDuringCheckpoint(name);
+    const enc = this.redoEncoder;
+    enc.reset();
+    enc.addDdl(RedoOp.TRUNCATE_TABLE, table.id, undefined);
+    const csn = this.nextCsn();
+    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+    const logged = this.log.commit(buffers, 0);
+    if (logged) await logged;
+    table.truncate();
+    this.checkpoints.tableTruncated(table, csn);
+    this.checkpoints.applied(csn);
+  }
+
   /**
    * Take a checkpoint now, without stopping commits: every table's rows as of one CSN, written under
    * checkpoint_dir; then the WAL before its LSN is removed. Resolves with what it did.
    */
   checkpoint(): Promise<CheckpointReport> {
     return this.checkpoints.checkpoint('manual');
+  }
+
+  /**
+   * Flush, then write an incremental checkpoint chained to the current one (rows changed since, and
+   * tombstones for rows removed since), then truncate the WAL. A full checkpoint when there is none
+   * to chain to, the chain is at its longest or too many rows were removed (the report's `note`).
+   */
+  async incrementCheckpoint(): Promise<CheckpointReport> {
+    await this.flush();
+    return this.checkpoints.checkpoint('manual', 'incremental');
   }
 
   tables(): Table[] {

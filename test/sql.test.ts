@@ -112,6 +112,25 @@ describe('parser', () => {
 });
 
 describe('statements', () => {
+  it('TRUNCATE [TABLE], CHECKPOINT (sys only) and the PITR statements parse and run', async () => {
+    const kinds = parseSql(
+      "truncate t; truncate table d.t; checkpoint; create pitr p for table d table t range 1; create pitr q for table d.t range 2 h; alter pitr p range 3 'mo'; drop pitr if exists p; show pitr where pitr_level = 'table'; restore table d.t from pitr q timestamp '2026-01-01 00:00:00'",
+    ).map((p) => p.statement);
+    expect(kinds.map((k) => k.kind)).toEqual(['truncate', 'truncate', 'checkpoint', 'create_pitr', 'create_pitr', 'alter_pitr', 'drop_pitr', 'show_pitr', 'restore']);
+    expect(kinds[3]).toMatchObject({ target: { level: 'table', database: 'd', table: 't' }, rangeValue: 1, rangeUnit: undefined });
+    expect(kinds[4]).toMatchObject({ target: { level: 'table', database: 'd', table: 't' }, rangeValue: 2, rangeUnit: 'h' });
+    const engine = await open();
+    await engine.sql("create table t (id int primary key); insert into t values (1), (2); truncate t; insert into t values (3)");
+    expect((await engine.sql('select * from t'))[0]!.rows).toEqual([[3]]);
+    expect((await engine.sql('checkpoint'))[0]!.command).toBe('CHECKPOINT');
+    await engine.sql("create account acme admin_name 'boss'");
+    expect((await sqlError(engine, 'checkpoint', engine.openSession({ account: 'acme' }))).sqlstate).toBe('42501');
+    await engine.close();
+    const reopened = await Engine.open('/db', { disk: (engine as unknown as { disk: MemDisk }).disk });
+    expect((await reopened.sql('select * from t'))[0]!.rows).toEqual([[3]]);
+    await reopened.close();
+  });
+
   it('CREATE, INSERT (multi-row), SELECT by key, range, ORDER BY, LIMIT, UPDATE, DELETE, DROP', async () => {
     const engine = await open();
     const r = await engine.sql(`

@@ -830,3 +830,42 @@ describe('bulk load (recovery)', () => {
     );
   });
 });
+
+describe('primary index: appending the greatest key', () => {
+  it('keeps the tree valid and equal to a sorted model under ascending, random and mixed inserts and removes', async () => {
+    const { newTree, appendGreatest, compareInt } = await import('../src/store/key.js');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.constant(-1)), { maxLength: 800 }), (ops) => {
+        const tree = newTree<number>(compareInt);
+        const model = new Map<number, number>();
+        let next = 0;
+        for (const op of ops) {
+          if (op === -1) {
+            const k = next++ + 10_000; // ascending, greater than everything
+            if (!appendGreatest(tree, k, k)) tree.set(k, k);
+            model.set(k, k);
+          } else if (model.has(op) && op % 3 === 0) {
+            tree.delete(op);
+            model.delete(op);
+          } else if (!model.has(op)) {
+            if (!appendGreatest(tree, op, op)) tree.setIfNotPresent(op, op);
+            model.set(op, op);
+          }
+        }
+        (tree as unknown as { checkValid(): void }).checkValid();
+        expect([...tree.keys()]).toEqual([...model.keys()].sort((a, b) => a - b));
+        expect(tree.size).toBe(model.size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('declines keys that are not the greatest', async () => {
+    const { newTree, appendGreatest, compareInt } = await import('../src/store/key.js');
+    const tree = newTree<number>(compareInt);
+    for (let i = 0; i < 200; i++) tree.set(i * 2, i);
+    expect(appendGreatest(tree, 5, 0)).toBe(false);
+    expect(appendGreatest(tree, 398, 0)).toBe(false);
+    expect(tree.size).toBe(200);
+  });
+});

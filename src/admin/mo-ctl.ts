@@ -1,5 +1,6 @@
-// mo_ctl control functions (MatrixOne's names and result shapes). Only flush_table exists so far;
-// increment_checkpoint and global_checkpoint come with checkpoints. Every call needs the `sys` account.
+// mo_ctl control functions (MatrixOne's names and result shapes): flush_table, increment_checkpoint
+// (an incremental checkpoint chained to the last full one) and global_checkpoint (a full checkpoint
+// across every socket). Every call needs the `sys` account; others get 42501 naming their account.
 
 import type { Engine } from '../engine.js';
 import { Errors } from '../errors.js';
@@ -11,7 +12,14 @@ export interface MoCtlResult {
   result: { returnStr: string }[];
 }
 
-export type MoCtlCall = { name: 'flush_table'; database: string; table: string };
+export type MoCtlCall = { name: 'flush_table'; database: string; table: string } | { name: 'increment_checkpoint' } | { name: 'global_checkpoint' };
+
+/** The call named on the command line (`motsim mo-ctl DIR CALL ARGS...`). */
+export function moCtlCallFromCli(call: string, args: readonly string[]): MoCtlCall {
+  if (call === 'flush_table' && args.length === 2) return { name: 'flush_table', database: args[0]!, table: args[1]! };
+  if ((call === 'increment_checkpoint' || call === 'global_checkpoint') && args.length === 0) return { name: call };
+  throw Errors.invalidArgument('mo-ctl call', `expected "flush_table DATABASE TABLE", "increment_checkpoint" or "global_checkpoint", got "${[call, ...args].join(' ')}"`);
+}
 
 /**
  * Run a control call as `caller`. flush_table returns once every commit acknowledged so far,
@@ -27,6 +35,12 @@ export async function moCtl(engine: Engine, caller: Login, call: MoCtlCall): Pro
       await engine.flush();
       return { method: 'Flush', result: [{ returnStr: 'OK' }] };
     }
+    case 'increment_checkpoint':
+      await engine.incrementCheckpoint();
+      return { method: 'Checkpoint', result: [{ returnStr: 'OK' }] };
+    case 'global_checkpoint':
+      await engine.checkpoint();
+      return { method: 'GlobalCheckpoint', result: [{ returnStr: 'OK' }] };
   }
 }
 
@@ -42,6 +56,12 @@ export function moCtlCallFromArgs(args: readonly string[]): MoCtlCall {
     return { name: 'flush_table', database: c!.slice(0, dot), table: c!.slice(dot + 1) };
   }
   if (args.length === 3 && a?.toLowerCase() === 'flush_table') return { name: 'flush_table', database: b!, table: c! };
+  // MatrixOne: mo_ctl('dn', 'checkpoint', '') and mo_ctl('dn', 'globalcheckpoint', '').
+  const dnCall = a?.toLowerCase() === 'dn' && (args.length === 2 || (args.length === 3 && c === '')) ? b?.toLowerCase() : undefined;
+  if (dnCall === 'checkpoint' || (args.length === 1 && a?.toLowerCase() === 'increment_checkpoint')) return { name: 'increment_checkpoint' };
+  if (dnCall === 'globalcheckpoint' || (args.length === 1 && a?.toLowerCase() === 'global_checkpoint')) return { name: 'global_checkpoint' };
   const shown = args.map((x) => `'${x}'`).join(', ');
-  throw Errors.notSupported(`mo_ctl(${shown}): the only control call so far is flush_table (mo_ctl('dn', 'flush', 'db.table') or mo_ctl('flush_table', 'db', 'table'))`);
+  throw Errors.notSupported(
+    `mo_ctl(${shown}): the control calls are flush_table (mo_ctl('dn', 'flush', 'db.table')), increment_checkpoint (mo_ctl('dn', 'checkpoint', '')) and global_checkpoint (mo_ctl('dn', 'globalcheckpoint', ''))`,
+  );
 }

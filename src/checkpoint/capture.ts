@@ -5,6 +5,8 @@
 // row's bytes (its stable pre-image). The scan emits the pre-image if one was saved, else the row if
 // its version <= C, else nothing; pre-images of rows it never met (removed after C) are emitted at the
 // end of the table. Commits with CSN <= C (the ones RESOLVE waits for) change rows without a copy.
+// An incremental checkpoint (afterCsn = P, the previous checkpoint's C) emits only the rows whose
+// state at C was written after P: the same rule, filtered by the version in the emitted image.
 
 import { assert } from '../errors.js';
 import type { SlotId, Table } from '../store/table.js';
@@ -40,6 +42,8 @@ export class Capture {
   constructor(
     readonly csn: number,
     tables: readonly Table[],
+    /** Incremental: emit only row states written after this CSN (0: every row, a full checkpoint). */
+    private readonly afterCsn = 0,
   ) {
     for (const t of tables) this.byTable.set(t, new TableCapture(t));
   }
@@ -52,7 +56,8 @@ export class Capture {
     if (csn <= this.csn) return;
     const cap = this.byTable.get(table);
     if (cap === undefined || cap.done) return;
-    if (table.version(slot) > this.csn) return;
+    const version = table.version(slot);
+    if (version > this.csn || version <= this.afterCsn) return; // <= afterCsn: its state at C is not emitted
     const key = table.encodeKey(table.keyOfSlot(slot));
     if (cap.passedKey !== undefined && table.compareEncodedKeys(key, cap.passedKey) <= 0) return;
     assert(!cap.preImages.has(key), `a row of version <= C in table "${table.name}" is saved once (its version is then > C)`);
@@ -80,9 +85,12 @@ export class Capture {
       const slot = r.value;
       counts.rowsScanned++;
       last = slot;
-      if (table.version(slot) <= c) {
-        sink.add(table.rowBytes(slot));
-        counts.rowsEmitted++;
+      const version = table.version(slot);
+      if (version <= c) {
+        if (version > this.afterCsn) {
+          sink.add(table.rowBytes(slot));
+          counts.rowsEmitted++;
+        }
       } else if (cap.preImages.size > 0) {
         // Changed after C: its state at C is the pre-image, if it existed at C.
         const key = table.encodeKey(table.keyOfSlot(slot));
@@ -101,6 +109,7 @@ export class Capture {
   /** Rows removed after C were never met by the scan: emit their pre-images, in key order. */
   private finish(cap: TableCapture, sink: EntrySink, counts: TableCaptureCounts): void {
     const t = cap.table;
+    // Pre-images are saved only for versions in (afterCsn, C]: all of them are emitted.
     const keys = [...cap.preImages.keys()].sort((a, b) => t.compareEncodedKeys(a, b));
     for (const k of keys) {
       sink.add(cap.preImages.get(k)!);

@@ -8,12 +8,22 @@
 //   chkpt_<id>/tables.meta         envelope(kind 1): msgpack { checkpointId, csn, tables: [{ id, def, rowBytes }] }
 //   chkpt_<id>/tbl_<table>_<n>.seg data segment n (from 0) of table <table>, at most checkpoint_segsize bytes
 //   chkpt_<id>/segments.map        envelope(kind 2): msgpack { checkpointId, tables: [{ id, segments, rows }] }
-//   chkpt_<id>/end.marker          envelope(kind 3): msgpack { checkpointId, lsn, csn, tables, segments, rows }
+//   chkpt_<id>/end.marker          envelope(kind 3): msgpack { checkpointId, lsn, csn, tables, segments, rows,
+//                                  kind?, baseId?, prevId?, prevCsn?, wallMs?, tombstones? }
+//   chkpt_<id>/tbl_<table>.del     envelope(kind 4), incremental only: msgpack { checkpointId, tableId, keys }
+//
+// Chains: a full checkpoint (kind 'full', or no kind: written before increments existed) holds every
+// row live at its CSN; an incremental one (kind 'incremental', baseId = the chain's full checkpoint,
+// prevId/prevCsn = the checkpoint it follows) holds, per table, the rows whose state at its CSN was
+// written after prevCsn (whole rows) and the keys removed since (tombstones), or the whole table when
+// tables.meta marks it replaceAll (created or truncated since). Recovery loads the full one, then each
+// increment in order (tombstones, then rows), then the WAL after the last one's LSN.
 //
 // Control file (64 bytes):
 //   0 u32 magic 0x4c54434d ("MCTL")   4 u8 version 1   5 u8 0   6 u16 0
 //   8 u64 checkpointId   16 u64 checkpointLsn (L0)   24 f64 checkpointCsn (C)   32 u64 lastReplayLsn
-//   40 f64 maxTxId       48 u64 0   56 u32 0   60 u32 crc32 of bytes 0..60
+//   40 f64 maxTxId       48 u64 chainBaseId (the chain's full checkpoint; 0 = checkpointId itself)
+//   56 u32 0   60 u32 crc32 of bytes 0..60
 // Envelope (metadata, map, end marker):
 //   0 u32 magic 0x4d4b434d ("MCKM")   4 u8 kind (1 tables, 2 map, 3 end)   5 u8 version 1   6 u16 0
 //   8 u32 bodyBytes   12 u32 crc32 of bytes 0..12 then of the body   16 body (msgpack), file = 16 + bodyBytes
@@ -39,12 +49,14 @@ export const SEGMENT_HEADER_BYTES = 32;
 export const TABLES_FILE_NAME = 'tables.meta';
 export const MAP_FILE_NAME = 'segments.map';
 export const END_MARKER_FILE_NAME = 'end.marker';
+/** Longest chain (the full checkpoint plus its increments): past it, increment_checkpoint writes a full one. */
+export const CHAIN_LENGTH_MAX = 64;
 /** Slot flag of a live row (row-layout.ts ROW_FLAG_LIVE): every entry carries it. */
 export const ENTRY_FLAG_LIVE = 1;
 /** Offset of the flags inside an entry (after the f64 CSN). */
 export const ENTRY_FLAGS_OFFSET = 8;
 
-export const EnvelopeKind = { TABLES: 1, MAP: 2, END: 3 } as const;
+export const EnvelopeKind = { TABLES: 1, MAP: 2, END: 3, TOMBSTONES: 4 } as const;
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 
 const TWO_POW_32 = 0x1_0000_0000;
@@ -65,6 +77,11 @@ export function segmentFileName(tableId: number, segmentNumber: number): string 
   return `tbl_${tableId}_${segmentNumber}.seg`;
 }
 
+/** The tombstones (keys removed since the previous checkpoint) of one table in an incremental checkpoint. */
+export function tombstoneFileName(tableId: number): string {
+  return `tbl_${tableId}.del`;
+}
+
 // ---- control file ----
 
 export interface ControlRecord {
@@ -77,6 +94,8 @@ export interface ControlRecord {
   lastReplayLsn: number;
   /** Transaction ids are never reused below this. */
   maxTxId: number;
+  /** The full checkpoint the chain starts at (= checkpointId for a full checkpoint). */
+  chainBaseId: number;
 }
 
 export function encodeControl(c: ControlRecord): Uint8Array {
@@ -89,6 +108,7 @@ export function encodeControl(c: ControlRecord): Uint8Array {
   v.setFloat64(24, c.checkpointCsn, true);
   writeU64(v, 32, c.lastReplayLsn);
   v.setFloat64(40, c.maxTxId, true);
+  writeU64(v, 48, c.chainBaseId === c.checkpointId ? 0 : c.chainBaseId);
   v.setUint32(60, crc32(bytes.subarray(0, 60)), true);
   return bytes;
 }
@@ -106,6 +126,7 @@ export function decodeControl(bytes: Uint8Array): ControlRecord | string {
     checkpointCsn: v.getFloat64(24, true),
     lastReplayLsn: readU64(v, 32),
     maxTxId: v.getFloat64(40, true),
+    chainBaseId: readU64(v, 48) || readU64(v, 8),
   };
 }
 
@@ -145,13 +166,17 @@ function envelopeCrc(bytes: Uint8Array): number {
 export interface TablesMeta {
   checkpointId: number;
   csn: number;
-  tables: { id: number; def: TableDef; rowBytes: number }[];
+  /** replaceAll (incremental only): the segments hold the whole table (created or truncated since the previous checkpoint). */
+  tables: { id: number; def: TableDef; rowBytes: number; replaceAll?: boolean }[];
 }
 
 export interface SegmentMap {
   checkpointId: number;
-  tables: { id: number; segments: number; rows: number }[];
+  /** tombstones (incremental only): keys in the table's tombstone file (none: no file). */
+  tables: { id: number; segments: number; rows: number; tombstones?: number }[];
 }
+
+export type CheckpointKind = 'full' | 'incremental';
 
 export interface EndMarker {
   checkpointId: number;
@@ -160,14 +185,32 @@ export interface EndMarker {
   tables: number;
   segments: number;
   rows: number;
+  /** Absent in checkpoints written before increments existed: 'full'. */
+  kind?: CheckpointKind;
+  /** The chain's full checkpoint (incremental only). */
+  baseId?: number;
+  /** The checkpoint this increment follows, and its CSN (incremental only). */
+  prevId?: number;
+  prevCsn?: number;
+  /** Wall clock (ms) at the consistency point: every commit it holds committed at or before it (PITR). */
+  wallMs?: number;
+  /** Keys in the tombstone files (incremental only). */
+  tombstones?: number;
 }
 
-export function encodeBody(kind: EnvelopeKind, body: TablesMeta | SegmentMap | EndMarker): Uint8Array {
+/** Tombstones of one table: primary keys (a value, or an array for a composite key) removed since prevCsn. */
+export interface TombstoneBody {
+  checkpointId: number;
+  tableId: number;
+  keys: unknown[];
+}
+
+export function encodeBody(kind: EnvelopeKind, body: TablesMeta | SegmentMap | EndMarker | TombstoneBody): Uint8Array {
   return encodeEnvelope(kind, pack(body));
 }
 
 /** The decoded body of an envelope of this kind, or the reason it is not one. */
-export function decodeBody<T extends TablesMeta | SegmentMap | EndMarker>(bytes: Uint8Array, kind: EnvelopeKind): T | string {
+export function decodeBody<T extends TablesMeta | SegmentMap | EndMarker | TombstoneBody>(bytes: Uint8Array, kind: EnvelopeKind): T | string {
   const body = decodeEnvelope(bytes, kind);
   if (typeof body === 'string') return body;
   let value: unknown;
@@ -189,7 +232,13 @@ const SHAPES: Record<EnvelopeKind, Record<string, 'number' | 'array'>> = {
   [EnvelopeKind.TABLES]: { checkpointId: 'number', csn: 'number', tables: 'array' },
   [EnvelopeKind.MAP]: { checkpointId: 'number', tables: 'array' },
   [EnvelopeKind.END]: { checkpointId: 'number', lsn: 'number', csn: 'number', tables: 'number', segments: 'number', rows: 'number' },
+  [EnvelopeKind.TOMBSTONES]: { checkpointId: 'number', tableId: 'number', keys: 'array' },
 };
+
+/** The chain an end marker belongs to: its full checkpoint's id. */
+export function chainBaseOf(end: EndMarker): number {
+  return end.kind === 'incremental' ? (end.baseId ?? 0) : end.checkpointId;
+}
 
 // ---- data segments (run by the segment worker, or inline) ----
 

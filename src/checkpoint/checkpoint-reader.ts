@@ -1,7 +1,8 @@
 // Checkpoint recovery (cold start, before WAL replay): reads mot.ctrl, checks that the checkpoint it
-// names is complete (end marker), recreates its tables, then `workers` loaders take (table, segment)
+// names and every checkpoint of its chain is complete (end marker), recreates the full one's tables, then `workers` loaders take (table, segment)
 // tasks from one shared queue, have the executor verify each segment, and insert its rows with
-// Table.insertRaw (which rebuilds the primary and secondary indexes: they are never persisted).
+// Table.insertRaw (which rebuilds the primary and secondary indexes: they are never persisted); then
+// applies each incremental checkpoint of the chain in order (tables, tombstones, rows), serially.
 // Invariants: a row is inserted only from a segment whose CRCs matched; any mismatch, missing file or
 // count that disagrees with the map is a typed error naming the file, never a partial silent load.
 
@@ -24,11 +25,18 @@ import {
   decodeControl,
   isSegmentFault,
   segmentFileName,
+  tombstoneFileName,
+  verifySegment,
+  parseCheckpointDirName,
+  CHAIN_LENGTH_MAX,
   type ControlRecord,
   type EndMarker,
   type SegmentMap,
   type TablesMeta,
+  type TombstoneBody,
 } from './checkpoint-format.js';
+import { readColumnAt } from '../store/row-layout.js';
+import type { Value } from '../store/schema.js';
 
 export interface CheckpointLoadReport {
   checkpointId: number;
@@ -39,6 +47,8 @@ export interface CheckpointLoadReport {
   maxTxId: number;
   lastReplayLsn: number;
   directory: string;
+  /** Checkpoint ids loaded, the full one first, then each increment. */
+  chain: number[];
   tables: number;
   segments: number;
   rows: number;
@@ -76,8 +86,9 @@ export interface LoadCheckpointOptions {
 }
 
 /**
- * Load the checkpoint named by mot.ctrl into `catalog` (which must be empty). Returns undefined when
- * there is no control file: an empty start.
+ * Load the checkpoint named by mot.ctrl into `catalog` (which must be empty): its chain's full
+ * checkpoint, then each increment in order. Returns undefined when there is no control file: an
+ * empty start.
  */
 export async function loadCheckpoint(
   disk: Disk,
@@ -86,43 +97,77 @@ export async function loadCheckpoint(
   clock: Clock,
   opts: LoadCheckpointOptions,
 ): Promise<CheckpointLoadReport | undefined> {
-  const t0 = clock.nowUs();
   const control = await readControl(disk, checkpointDir);
   if (control === undefined) return undefined;
-  const dir = joinPath(checkpointDir, checkpointDirName(control.checkpointId));
-  const endPath = joinPath(dir, END_MARKER_FILE_NAME);
-  if (!(await disk.exists(endPath))) {
-    throw Errors.recoveryFailed(
-      `checkpoint directory "${dir}" named by "${joinPath(checkpointDir, CONTROL_FILE_NAME)}" has no end marker (${END_MARKER_FILE_NAME}): the checkpoint is incomplete or was damaged, and it cannot be loaded`,
-    );
+  return loadCheckpointChain(disk, checkpointDir, control.checkpointId, catalog, clock, opts, control);
+}
+
+/** One complete checkpoint directory: its id, path and end marker. */
+export interface CheckpointInfo {
+  id: number;
+  dir: string;
+  end: EndMarker;
+}
+
+/**
+ * Load the chain ending at checkpoint `headId` (a full checkpoint, or an increment: its full one and
+ * every increment up to it) into the empty `catalog`. With `control`, the head must agree with it.
+ * Also used by point-in-time recovery to load a retained checkpoint into a scratch catalog.
+ */
+export async function loadCheckpointChain(
+  disk: Disk,
+  checkpointDir: string,
+  headId: number,
+  catalog: Catalog,
+  clock: Clock,
+  opts: LoadCheckpointOptions,
+  control?: ControlRecord,
+): Promise<CheckpointLoadReport> {
+  const t0 = clock.nowUs();
+  const chain = await readChain(disk, checkpointDir, headId, control !== undefined);
+  const head = chain[chain.length - 1]!;
+  const endPath = joinPath(head.dir, END_MARKER_FILE_NAME);
+  if (control !== undefined) {
+    const end = head.end;
+    if (end.checkpointId !== control.checkpointId || end.lsn !== control.checkpointLsn || end.csn !== control.checkpointCsn) {
+      throw Errors.corruption(endPath, 0, `end marker (checkpoint ${end.checkpointId}, LSN ${end.lsn}, CSN ${end.csn}) disagrees with the control file (checkpoint ${control.checkpointId}, LSN ${control.checkpointLsn}, CSN ${control.checkpointCsn})`);
+    }
+    if (control.chainBaseId !== chain[0]!.id) {
+      throw Errors.corruption(joinPath(checkpointDir, CONTROL_FILE_NAME), 48, `control file names chain base ${control.chainBaseId}, the end markers lead to ${chain[0]!.id}`);
+    }
   }
-  const end = await readBody<EndMarker>(disk, endPath, EnvelopeKind.END);
-  if (end.checkpointId !== control.checkpointId || end.lsn !== control.checkpointLsn || end.csn !== control.checkpointCsn) {
-    throw Errors.corruption(endPath, 0, `end marker (checkpoint ${end.checkpointId}, LSN ${end.lsn}, CSN ${end.csn}) disagrees with the control file (checkpoint ${control.checkpointId}, LSN ${control.checkpointLsn}, CSN ${control.checkpointCsn})`);
-  }
+  const base = chain[0]!;
   const rowsExpected = new Map<Table, number>();
-  const tasks = await recreateTables(disk, dir, catalog, control.checkpointId, rowsExpected);
+  const tasks = await recreateTables(disk, base.dir, catalog, base.id, rowsExpected);
   const t1 = clock.nowUs();
   const executor = opts.executorFactory(opts.workers);
   let bytes = 0;
   try {
-    bytes = await loadSegments(disk, tasks, opts, executor, rowsExpected, joinPath(dir, MAP_FILE_NAME));
+    bytes = await loadSegments(disk, tasks, opts, executor, rowsExpected, joinPath(base.dir, MAP_FILE_NAME));
   } finally {
     await executor.close();
   }
-  const rows = tasks.reduce((n, t) => n + t.rows, 0);
-  if (rows !== end.rows || tasks.length !== end.segments) {
-    throw Errors.corruption(endPath, 0, `end marker counts ${end.rows} rows in ${end.segments} segments, the map ${rows} rows in ${tasks.length}`);
+  let rows = tasks.reduce((n, t) => n + t.rows, 0);
+  let segments = tasks.length;
+  if (rows !== base.end.rows || tasks.length !== base.end.segments) {
+    throw Errors.corruption(joinPath(base.dir, END_MARKER_FILE_NAME), 0, `end marker counts ${base.end.rows} rows in ${base.end.segments} segments, the map ${rows} rows in ${tasks.length}`);
+  }
+  for (const inc of chain.slice(1)) {
+    const r = await applyIncrement(disk, inc, catalog, opts.sockets);
+    rows += r.rows;
+    segments += r.segments;
+    bytes += r.bytes;
   }
   return {
-    checkpointId: control.checkpointId,
-    lsn: control.checkpointLsn,
-    csn: control.checkpointCsn,
-    maxTxId: control.maxTxId,
-    lastReplayLsn: control.lastReplayLsn,
-    directory: dir,
-    tables: end.tables,
-    segments: tasks.length,
+    checkpointId: head.id,
+    lsn: head.end.lsn,
+    csn: head.end.csn,
+    maxTxId: control?.maxTxId ?? 0,
+    lastReplayLsn: control?.lastReplayLsn ?? head.end.lsn,
+    directory: head.dir,
+    chain: chain.map((c) => c.id),
+    tables: head.end.tables,
+    segments,
     rows,
     bytes,
     workers: opts.workers,
@@ -130,6 +175,151 @@ export async function loadCheckpoint(
     metadataMs: (t1 - t0) / 1000,
     segmentsMs: (clock.nowUs() - t1) / 1000,
   };
+}
+
+/** The end marker of checkpoint `id`, or undefined when its directory has none (incomplete). */
+export async function readEndMarker(disk: Disk, checkpointDir: string, id: number): Promise<EndMarker | undefined> {
+  const endPath = joinPath(checkpointDir, checkpointDirName(id), END_MARKER_FILE_NAME);
+  if (!(await disk.exists(endPath))) return undefined;
+  const end = await readBody<EndMarker>(disk, endPath, EnvelopeKind.END);
+  if (end.checkpointId !== id) throw Errors.corruption(endPath, 0, `end marker of checkpoint ${end.checkpointId} in the directory of checkpoint ${id}`);
+  return end;
+}
+
+/**
+ * The chain ending at `headId`, full checkpoint first, walking each increment's prevId (bounded by
+ * CHAIN_LENGTH_MAX). A missing end marker or a broken link is an error naming the directory.
+ */
+export async function readChain(disk: Disk, checkpointDir: string, headId: number, namedByControl: boolean): Promise<CheckpointInfo[]> {
+  const out: CheckpointInfo[] = [];
+  let id = headId;
+  for (let n = 0; n <= CHAIN_LENGTH_MAX; n++) {
+    const dir = joinPath(checkpointDir, checkpointDirName(id));
+    const end = await readEndMarker(disk, checkpointDir, id);
+    if (end === undefined) {
+      const who = id === headId && namedByControl ? `named by "${joinPath(checkpointDir, CONTROL_FILE_NAME)}"` : `(chain of checkpoint ${headId})`;
+      throw Errors.recoveryFailed(
+        `checkpoint directory "${dir}" ${who} has no end marker (${END_MARKER_FILE_NAME}): the checkpoint is incomplete or was damaged, and it cannot be loaded`,
+      );
+    }
+    out.unshift({ id, dir, end });
+    if (end.kind !== 'incremental') return out;
+    if (end.prevId === undefined || end.baseId === undefined || end.prevId >= id) {
+      throw Errors.corruption(joinPath(dir, END_MARKER_FILE_NAME), 0, `incremental checkpoint ${id} names no valid previous checkpoint (prevId ${end.prevId}, baseId ${end.baseId})`);
+    }
+    id = end.prevId;
+  }
+  throw Errors.corruption(joinPath(checkpointDir, checkpointDirName(headId), END_MARKER_FILE_NAME), 0, `the chain of checkpoint ${headId} is longer than ${CHAIN_LENGTH_MAX}`);
+}
+
+/** Every complete checkpoint directory under checkpoint_dir (end markers that read), by id. */
+export async function listCheckpoints(disk: Disk, checkpointDir: string): Promise<CheckpointInfo[]> {
+  const out: CheckpointInfo[] = [];
+  for (const name of await disk.list(checkpointDir)) {
+    const id = parseCheckpointDirName(name);
+    if (id === undefined) continue;
+    try {
+      const end = await readEndMarker(disk, checkpointDir, id);
+      if (end !== undefined) out.push({ id, dir: joinPath(checkpointDir, name), end });
+    } catch {
+      // a damaged directory is never a retention candidate; recovery reports it if it is the current one
+    }
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Apply one incremental checkpoint on top of the catalog: tables created, dropped or replaced as its
+ * metadata says, then each table's tombstones (removed keys), then its rows (each replaces the row
+ * with its key). Serially: increments are small, and a later row must override an earlier one.
+ */
+async function applyIncrement(disk: Disk, inc: CheckpointInfo, catalog: Catalog, sockets: number): Promise<{ rows: number; segments: number; bytes: number }> {
+  const metaPath = joinPath(inc.dir, TABLES_FILE_NAME);
+  const mapPath = joinPath(inc.dir, MAP_FILE_NAME);
+  const meta = await readBody<TablesMeta>(disk, metaPath, EnvelopeKind.TABLES);
+  const map = await readBody<SegmentMap>(disk, mapPath, EnvelopeKind.MAP);
+  if (meta.checkpointId !== inc.id || map.checkpointId !== inc.id) {
+    throw Errors.corruption(metaPath, 0, `metadata of checkpoint ${meta.checkpointId} and map of checkpoint ${map.checkpointId} in the directory of checkpoint ${inc.id}`);
+  }
+  const inMeta = new Set(meta.tables.map((t) => t.id));
+  for (const t of catalog.tables()) if (!inMeta.has(t.id)) catalog.drop(t);
+  const byId = new Map<number, Table>();
+  for (const t of meta.tables) {
+    let table = catalog.byIdOrUndefined(t.id);
+    if (table !== undefined && (t.replaceAll === true || JSON.stringify(table.schema.def) !== JSON.stringify(t.def))) {
+      catalog.drop(table);
+      table = undefined;
+    }
+    try {
+      table ??= catalog.createFromDef(t.id, t.def);
+    } catch (e) {
+      throw Errors.corruption(metaPath, 0, `table id ${t.id} ("${t.def?.name}") cannot be recreated: ${describeCause(e)}`);
+    }
+    if (table.schema.rowBytes !== t.rowBytes) {
+      throw Errors.corruption(metaPath, 0, `table "${table.name}" has ${table.schema.rowBytes}-byte rows, the checkpoint ${t.rowBytes}-byte rows: written by another row layout`);
+    }
+    byId.set(t.id, table);
+  }
+  let rows = 0;
+  let segments = 0;
+  let bytes = 0;
+  let tombstones = 0;
+  for (const m of map.tables) {
+    const table = byId.get(m.id);
+    if (table === undefined) throw Errors.corruption(mapPath, 0, `the map lists table id ${m.id}, which the metadata does not define`);
+    const expected = (m as { tombstones?: number }).tombstones ?? 0;
+    if (expected > 0) {
+      const path = joinPath(inc.dir, tombstoneFileName(m.id));
+      const body = await readBody<TombstoneBody>(disk, path, EnvelopeKind.TOMBSTONES);
+      if (body.checkpointId !== inc.id || body.tableId !== m.id || body.keys.length !== expected) {
+        throw Errors.corruption(path, 0, `tombstones of checkpoint ${body.checkpointId}, table ${body.tableId}, ${body.keys.length} keys; the map says checkpoint ${inc.id}, table ${m.id}, ${expected} keys`);
+      }
+      for (const key of body.keys) {
+        const slot = table.lookup(key as Value | Value[]);
+        if (slot !== undefined) table.remove(slot);
+      }
+      tombstones += expected;
+    }
+    let tableRows = 0;
+    for (let s = 0; s < m.segments; s++) {
+      const path = joinPath(inc.dir, segmentFileName(m.id, s));
+      const raw = await readFile(disk, path);
+      bytes += raw.length;
+      const verified = verifySegment(raw, { tableId: m.id, segmentNumber: s, rowCount: 0, rowBytes: table.schema.rowBytes });
+      if (isSegmentFault(verified)) throw Errors.corruption(path, verified.offset, `checkpoint segment: ${verified.reason}`);
+      tableRows += upsertRows(table, path, raw, (segments + s) % sockets);
+    }
+    if (tableRows !== m.rows) throw Errors.corruption(mapPath, 0, `the map counts ${m.rows} rows of table "${table.name}", its segments hold ${tableRows}`);
+    rows += tableRows;
+    segments += m.segments;
+  }
+  const endPath = joinPath(inc.dir, END_MARKER_FILE_NAME);
+  if (rows !== inc.end.rows || segments !== inc.end.segments || tombstones !== (inc.end.tombstones ?? 0)) {
+    throw Errors.corruption(endPath, 0, `end marker counts ${inc.end.rows} rows in ${inc.end.segments} segments and ${inc.end.tombstones ?? 0} tombstones, the map ${rows} rows in ${segments} and ${tombstones}`);
+  }
+  return { rows, segments, bytes };
+}
+
+/** Insert each entry of a verified segment, replacing the row with the same primary key if there is one. */
+function upsertRows(table: Table, path: string, bytes: Uint8Array, socket: number): number {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rowCount = view.getUint32(16, true);
+  const rowBytes = table.schema.rowBytes;
+  const pk = table.schema.primaryKey;
+  const layout = table.schema.layout;
+  let off = SEGMENT_HEADER_BYTES;
+  for (let i = 0; i < rowCount; i++, off += rowBytes) {
+    try {
+      const values = pk.map((col) => readColumnAt(buf, view, off, layout, col));
+      const existing = table.lookup(values.length === 1 ? values[0]! : values);
+      if (existing !== undefined) table.remove(existing);
+      table.insertRaw(bytes.subarray(off, off + rowBytes), socket, view.getFloat64(off, true));
+    } catch (e) {
+      throw Errors.corruption(path, off, `row ${i} of table "${table.name}" cannot be loaded: ${e instanceof MotError ? e.message + (e.detail ? ` (${e.detail})` : '') : describeCause(e)}`);
+    }
+  }
+  return rowCount;
 }
 
 /** Tables from the metadata (serially, as MOT does), and the segment tasks from the map. */
@@ -211,8 +401,18 @@ async function loadSegments(
     }
   };
   const workers = Math.max(1, Math.min(opts.workers, tasks.length));
+  // Rows go into slots as segments arrive; each table's primary index is built once at the end
+  // (Table.beginLoad/finishLoad: bottom-up from the keys, which a checkpoint writes in order).
+  for (const table of rowsExpected.keys()) table.beginLoad();
   await Promise.all(Array.from({ length: workers }, (_, i) => loader(i % opts.sockets)));
   if (failure !== undefined) throw failure;
+  for (const table of rowsExpected.keys()) {
+    try {
+      table.finishLoad();
+    } catch (e) {
+      throw Errors.corruption(mapPath, 0, `rows of table "${table.name}" cannot be indexed: ${e instanceof MotError ? e.message + (e.detail ? ` (${e.detail})` : '') : describeCause(e)}`);
+    }
+  }
   for (const [table, rows] of rowsExpected) {
     const got = rowsSeen.get(table) ?? 0;
     if (got !== rows) throw Errors.corruption(mapPath, 0, `the map counts ${rows} rows of table "${table.name}", its segments hold ${got}`);
@@ -226,6 +426,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** Bulk-load a verified segment's rows (the table is between beginLoad and finishLoad). */
 function insertRows(task: SegmentTask, bytes: Uint8Array, socket: number): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rowCount = view.getUint32(16, true);
@@ -234,7 +435,7 @@ function insertRows(task: SegmentTask, bytes: Uint8Array, socket: number): numbe
   let off = SEGMENT_HEADER_BYTES;
   for (let i = 0; i < rowCount; i++, off += rowBytes) {
     try {
-      table.insertRaw(bytes.subarray(off, off + rowBytes), socket, view.getFloat64(off, true));
+      table.loadRaw(bytes, off, socket, view.getFloat64(off, true));
     } catch (e) {
       throw Errors.corruption(task.path, off, `row ${i} of table "${table.name}" cannot be loaded: ${e instanceof MotError ? e.message + (e.detail ? ` (${e.detail})` : '') : describeCause(e)}`);
     }
@@ -242,7 +443,7 @@ function insertRows(task: SegmentTask, bytes: Uint8Array, socket: number): numbe
   return rowCount;
 }
 
-async function readBody<T extends TablesMeta | SegmentMap | EndMarker>(disk: Disk, path: string, kind: EnvelopeKind): Promise<T> {
+async function readBody<T extends TablesMeta | SegmentMap | EndMarker | TombstoneBody>(disk: Disk, path: string, kind: EnvelopeKind): Promise<T> {
   if (!(await disk.exists(path))) throw Errors.recoveryFailed(`checkpoint file "${path}" is missing`);
   const body = decodeBody<T>(await readFile(disk, path), kind);
   if (typeof body === 'string') throw Errors.corruption(path, 0, body);

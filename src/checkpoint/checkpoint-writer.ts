@@ -23,11 +23,13 @@ import {
   parseCheckpointDirName,
   segmentBytes,
   segmentFileName,
+  tombstoneFileName,
   type ControlRecord,
   type EndMarker,
   type SegmentHeader,
   type SegmentMap,
   type TablesMeta,
+  type TombstoneBody,
 } from './checkpoint-format.js';
 
 /** A disk operation on a checkpoint file failed: the checkpoint is abandoned, the previous one stays. */
@@ -113,6 +115,11 @@ export class CheckpointWriter {
   async drain(): Promise<void> {
     await Promise.all([...this.inFlight]);
     if (this.failure) throw this.failure;
+  }
+
+  /** An incremental checkpoint's tombstones of one table (written before the map, so covered by the end marker). */
+  async tombstones(body: TombstoneBody): Promise<void> {
+    await this.writeFile(tombstoneFileName(body.tableId), encodeBody(EnvelopeKind.TOMBSTONES, body));
   }
 
   /** The map, fsync of the directory, the end marker, fsync again: the directory is now complete. */
@@ -235,10 +242,22 @@ export async function nextCheckpointId(disk: Disk, checkpointDir: string, lastId
 
 /** Remove every checkpoint directory but `keepId` (older ones, and any left incomplete by a crash). */
 export async function removeOtherCheckpoints(disk: Disk, checkpointDir: string, keepId: number): Promise<number> {
+  return removeCheckpointsExcept(disk, checkpointDir, new Set([keepId]));
+}
+
+/**
+ * Remove every checkpoint directory not in `keep` (the current chain, a chain a PITR retains), older
+ * ones first, then fsync checkpoint_dir. Only called after mot.ctrl names a checkpoint of `keep`.
+ */
+export async function removeCheckpointsExcept(disk: Disk, checkpointDir: string, keep: ReadonlySet<number>): Promise<number> {
   let removed = 0;
+  const ids: number[] = [];
   for (const name of await io(checkpointDir, 'list', () => disk.list(checkpointDir))) {
     const n = parseCheckpointDirName(name);
-    if (n === undefined || n === keepId) continue;
+    if (n !== undefined && !keep.has(n)) ids.push(n);
+  }
+  for (const n of ids.sort((a, b) => a - b)) {
+    const name = checkpointDirName(n);
     const path = joinPath(checkpointDir, name);
     await io(path, 'remove', () => disk.remove(path));
     removed++;

@@ -4,7 +4,10 @@
 // table of C in key order, in batches, saving pre-images through the apply hook; COMPLETE writes the
 // map, end marker and control file; then older checkpoints and WAL segments below L0 are removed.
 // Also the triggers (checkpoint_interval, checkpoint_wal_size_max, armed only while there is new WAL)
-// and the DDL guard (no DROP/TRUNCATE while a checkpoint runs). See docs/architecture.md.
+// and the DDL guard (no DROP/TRUNCATE while a checkpoint runs). An incremental checkpoint (mo_ctl
+// increment_checkpoint) writes only what changed since the previous one (ChangeLog: removals and
+// truncations) and extends the chain; a full one starts a new chain, and older chains go once mot.ctrl
+// names it, except the chain a PITR retains (retainFromWallMs). See docs/architecture.md.
 
 import type { Disk } from '../io/disk.js';
 import type { Clock, Timer } from '../io/clock.js';
@@ -17,13 +20,25 @@ import type { WalWriter } from '../wal/wal-writer.js';
 import { Capture, type TableCaptureCounts } from './capture.js';
 import { CommitTracker } from './commit-tracker.js';
 import type { CheckpointExecutor, ExecutorFactory } from './executor.js';
-import { CheckpointWriter, nextCheckpointId, removeOtherCheckpoints, type WrittenTable } from './checkpoint-writer.js';
+import { CheckpointWriter, nextCheckpointId, removeCheckpointsExcept, type WrittenTable } from './checkpoint-writer.js';
+import { CHAIN_LENGTH_MAX, chainBaseOf, type CheckpointKind } from './checkpoint-format.js';
+import { listCheckpoints, type CheckpointInfo } from './checkpoint-reader.js';
+import type { ChangeLog } from './change-log.js';
+import type { Value } from '../store/schema.js';
 
 export type CheckpointTrigger = 'manual' | 'interval' | 'wal-size';
 
 export interface CheckpointReport {
   checkpointId: number;
   trigger: CheckpointTrigger;
+  /** What was written: an incremental request becomes 'full' when `note` says why. */
+  kind: CheckpointKind;
+  /** The chain's full checkpoint (= checkpointId for a full one). */
+  baseId: number;
+  /** Why an incremental request wrote a full checkpoint (no previous one, too many removals, chain too long). */
+  note: string | undefined;
+  /** Keys removed since the previous checkpoint, written as tombstones (incremental only). */
+  tombstones: number;
   /** L0: recovery replays the WAL from here. */
   lsn: number;
   /** C: the consistency point; the checkpoint holds every commit with CSN <= C and no other. */
@@ -78,6 +93,12 @@ export interface CheckpointTuning {
    * simulator a batch takes no virtual time, so it never sleeps there.
    */
   captureDutyMax?: number;
+  /**
+   * Removals an incremental checkpoint may have to write as tombstones (default
+   * CHANGE_LOG_ENTRIES_MAX_DEFAULT, 1,000,000): past it the record is dropped and the next
+   * increment_checkpoint writes a full checkpoint (its report's `note` says so).
+   */
+  incrementRemovalsMax?: number;
 }
 
 export const CAPTURE_BATCH_ROWS_DEFAULT = 4096;
@@ -98,13 +119,21 @@ export interface CheckpointerDeps {
   wal(): WalWriter | undefined;
   /** Why the engine refuses writes (WAL failure, closing), if it does. */
   writeRefusal(): MotError | undefined;
-  /** The last checkpoint found at recovery (0s for none) and where the recovered WAL ends. */
-  recovered: { checkpointId: number; lsn: number; csn: number; walEndLsn: number };
+  /** The last checkpoint found at recovery (0s for none), its chain (full one first) and where the recovered WAL ends. */
+  recovered: { checkpointId: number; lsn: number; csn: number; walEndLsn: number; chain: number[] };
+  /** Removals and truncations since the last checkpoint (fed by the apply hook and WAL replay). */
+  changeLog: ChangeLog;
+  /**
+   * The oldest moment (wall ms) a PITR may restore to, or undefined without PITRs: the newest
+   * checkpoint taken at or before it, its chain and the WAL from its LSN are kept.
+   */
+  retainFromWallMs(): number | undefined;
 }
 
 /** The engine-side hook Transaction.apply calls (src/transaction/transaction-host.ts ApplyHook). */
 export interface ApplyHook {
   beforeRowChange(table: Table, slot: SlotId, csn: number): void;
+  rowRemoved(table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number): void;
   applied(csn: number): void;
 }
 
@@ -124,6 +153,8 @@ export class Checkpointer implements ApplyHook {
   private lastLsn: number;
   private lastCsn: number;
   private lastAtUs: number;
+  /** The current chain, full checkpoint first (empty before the first checkpoint). */
+  private chain: number[];
   private readonly s = { checkpoints: 0, failures: 0, automatic: 0, lastElapsedUs: 0, resolvePauseUsLast: 0, resolvePauseUsMax: 0, lastError: undefined as string | undefined };
   private readonly segmentBytesMax: number;
   private readonly batchRows: number;
@@ -135,6 +166,7 @@ export class Checkpointer implements ApplyHook {
     this.lastId = deps.recovered.checkpointId;
     this.lastLsn = deps.recovered.lsn;
     this.lastCsn = deps.recovered.csn;
+    this.chain = [...deps.recovered.chain];
     this.lastAtUs = deps.clock.nowUs();
     this.segmentBytesMax = deps.tuning.segmentBytesMax ?? deps.config.checkpointSegmentBytes;
     this.batchRows = deps.tuning.captureBatchRows ?? CAPTURE_BATCH_ROWS_DEFAULT;
@@ -162,6 +194,15 @@ export class Checkpointer implements ApplyHook {
     this.tracker?.applied(csn);
   }
 
+  rowRemoved(table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number): void {
+    this.deps.changeLog.rowRemoved(table, key, encodedKey, csn);
+  }
+
+  /** TRUNCATE applied: the next increment writes the whole table. */
+  tableTruncated(table: Table, csn: number): void {
+    this.deps.changeLog.tableReplaced(table, csn);
+  }
+
   /** CREATE TABLE applied: a table created after a checkpoint's C is not part of it. */
   tableCreated(table: Table, csn: number): void {
     this.createdCsn.set(table, csn);
@@ -178,9 +219,11 @@ export class Checkpointer implements ApplyHook {
    * Take a checkpoint. A manual request while one runs waits for it and takes a new one (which covers
    * every commit acknowledged before the request); an automatic one is satisfied by the running one.
    */
-  checkpoint(trigger: CheckpointTrigger = 'manual'): Promise<CheckpointReport> {
+  checkpoint(trigger: CheckpointTrigger = 'manual', kind: CheckpointKind = 'full'): Promise<CheckpointReport> {
     if (this.closed) return Promise.reject(Errors.invalidState('the engine is closed: no checkpoint'));
-    if (this.current === undefined) return this.start(trigger);
+    if (this.current === undefined) return this.start(trigger, kind);
+    // An increment waits for the running checkpoint, then chains to it.
+    if (kind === 'incremental') return this.current.then(noop, noop).then(() => this.checkpoint(trigger, kind));
     if (trigger !== 'manual') return this.current;
     this.queued ??= this.current.then(noop, noop).then(() => {
       this.queued = undefined;
@@ -189,8 +232,8 @@ export class Checkpointer implements ApplyHook {
     return this.queued;
   }
 
-  private start(trigger: CheckpointTrigger): Promise<CheckpointReport> {
-    const run = this.run(trigger);
+  private start(trigger: CheckpointTrigger, kind: CheckpointKind): Promise<CheckpointReport> {
+    const run = this.run(trigger, kind);
     this.current = run;
     const clear = (): void => {
       if (this.current === run) this.current = undefined;
@@ -199,7 +242,16 @@ export class Checkpointer implements ApplyHook {
     return run;
   }
 
-  private async run(trigger: CheckpointTrigger): Promise<CheckpointReport> {
+  /** An incremental request becomes full, and why, or undefined when it can be incremental. */
+  private fullInstead(): string | undefined {
+    if (this.lastId === 0 || this.chain.length === 0) return 'no previous checkpoint to chain to: a full checkpoint starts the chain';
+    const log = this.deps.changeLog;
+    if (log.overflowed) return `${log.overflowReason}: written as a full checkpoint`;
+    if (this.chain.length >= CHAIN_LENGTH_MAX) return `the chain holds ${this.chain.length} checkpoints (at most ${CHAIN_LENGTH_MAX}): a full checkpoint starts a new one`;
+    return undefined;
+  }
+
+  private async run(trigger: CheckpointTrigger, requested: CheckpointKind): Promise<CheckpointReport> {
     const refused = this.deps.writeRefusal();
     if (refused) throw refused;
     const { clock, catalog } = this.deps;
@@ -208,11 +260,17 @@ export class Checkpointer implements ApplyHook {
     if (this.tracker!.mode === 'asynchronous') await this.tracker!.flush().catch(noop);
     this.checkStopped();
     // PREPARE: one synchronous step. Every frame placed before L0 holds only CSNs <= C.
+    const note = requested === 'incremental' ? this.fullInstead() : undefined;
+    const kind: CheckpointKind = requested === 'incremental' && note === undefined ? 'incremental' : 'full';
     const t0 = clock.nowUs();
     const csn = this.deps.currentCsn();
+    const wallMs = clock.wallMs();
     const wal = this.deps.wal();
     const lsn = wal !== undefined ? wal.endLsn : Math.max(this.lastLsn, this.deps.recovered.walEndLsn);
-    const capture = new Capture(csn, catalog.tables());
+    const prevCsn = kind === 'incremental' ? this.lastCsn : 0;
+    // A full checkpoint covers every removal up to C: record afresh (a failure marks the log overflowed).
+    if (kind === 'full') this.deps.changeLog.restart();
+    const capture = new Capture(csn, catalog.tables(), prevCsn);
     this.capture = capture;
     try {
       // RESOLVE: commits holding a CSN <= C apply (or fail) before the scan starts.
@@ -220,7 +278,8 @@ export class Checkpointer implements ApplyHook {
       const tResolved = clock.nowUs();
       const tables = catalog.tables().filter((t) => (this.createdCsn.get(t) ?? 0) <= csn);
       capture.retain(tables);
-      const report = await this.write(trigger, csn, lsn, tables, capture);
+      const report = await this.write(trigger, { kind, csn, lsn, wallMs, prevCsn }, tables, capture);
+      report.note = note;
       report.commitsResolved = commitsResolved;
       report.resolvePauseUs = tResolved - t0;
       report.elapsedUs = clock.nowUs() - t0;
@@ -233,6 +292,7 @@ export class Checkpointer implements ApplyHook {
     } catch (e) {
       this.s.failures++;
       this.s.lastError = describeCause(e);
+      if (kind === 'full') this.deps.changeLog.overflow(`the full checkpoint after CSN ${this.lastCsn} failed`);
       throw e;
     } finally {
       this.capture = undefined;
@@ -240,19 +300,43 @@ export class Checkpointer implements ApplyHook {
   }
 
   /** CAPTURE, COMPLETE, cleanup. */
-  private async write(trigger: CheckpointTrigger, csn: number, lsn: number, tables: Table[], capture: Capture): Promise<CheckpointReport> {
-    const { disk, clock, config, checkpointDir } = this.deps;
+  private async write(
+    trigger: CheckpointTrigger,
+    point: { kind: CheckpointKind; csn: number; lsn: number; wallMs: number; prevCsn: number },
+    tables: Table[],
+    capture: Capture,
+  ): Promise<CheckpointReport> {
+    const { disk, clock, config, checkpointDir, changeLog } = this.deps;
+    const { kind, csn, lsn, prevCsn } = point;
+    const incremental = kind === 'incremental';
+    const baseId = incremental ? this.chain[0]! : 0;
+    const prevId = this.lastId;
     const t0 = clock.nowUs();
     const id = await nextCheckpointId(disk, checkpointDir, this.lastId);
     // Kept for the engine's life: starting worker threads costs tens of ms of CPU, which commits would feel.
     const executor = (this.executor ??= this.deps.executorFactory(config.checkpointWorkers));
     const writer = new CheckpointWriter(disk, checkpointDir, id, executor, this.segmentBytesMax, config.checkpointWorkers);
     const counts: TableCaptureCounts = { rowsEmitted: 0, rowsScanned: 0, preImagesSaved: 0 };
-    const written: WrittenTable[] = [];
+    const written: (WrittenTable & { tombstones?: number })[] = [];
+    let tombstones = 0;
     let tCaptured: number;
+    // Incremental: a table created or truncated since the previous checkpoint is written whole (its
+    // rows all have versions above prevCsn anyway); recovery replaces it instead of merging.
+    const replaceAll = (t: Table): boolean => incremental && ((this.createdCsn.get(t) ?? 0) > prevCsn || changeLog.replacedIn(t, prevCsn, csn));
     try {
-      await writer.begin({ checkpointId: id, csn, tables: tables.map((t) => ({ id: t.id, def: t.schema.def, rowBytes: t.schema.rowBytes })) });
+      await writer.begin({
+        checkpointId: id,
+        csn,
+        tables: tables.map((t) => ({ id: t.id, def: t.schema.def, rowBytes: t.schema.rowBytes, ...(replaceAll(t) ? { replaceAll: true } : {}) })),
+      });
       for (const table of tables) {
+        let removedKeys = 0;
+        if (incremental && !replaceAll(table)) {
+          const keys = changeLog.removedIn(table, prevCsn, csn);
+          if (keys.length > 0) await writer.tombstones({ checkpointId: id, tableId: table.id, keys });
+          removedKeys = keys.length;
+          tombstones += removedKeys;
+        }
         const sink = writer.table(table, table.rowCount());
         const scan = table.scan()[Symbol.iterator]();
         // Bounded: the scan moves forward in key order; each step reads batchRows rows.
@@ -267,16 +351,32 @@ export class Checkpointer implements ApplyHook {
           if (busy && spentUs > 0 && this.dutyMax < 1) await clock.sleepUs((spentUs * (1 - this.dutyMax)) / this.dutyMax);
           else await executor.pause();
         }
-        written.push(sink.end());
+        written.push(removedKeys > 0 ? { ...sink.end(), tombstones: removedKeys } : sink.end());
         await writer.room();
       }
       this.capture = undefined; // every table is done: the hook has nothing left to save
       tCaptured = clock.nowUs();
       const rows = written.reduce((n, t) => n + t.rows, 0);
       const segments = written.reduce((n, t) => n + t.segments, 0);
-      await writer.complete({ checkpointId: id, tables: written }, { checkpointId: id, lsn, csn, tables: tables.length, segments, rows });
+      const chainInfo = incremental ? { baseId, prevId, prevCsn, tombstones } : {};
+      await writer.complete(
+        { checkpointId: id, tables: written },
+        { checkpointId: id, lsn, csn, tables: tables.length, segments, rows, kind, wallMs: point.wallMs, ...chainInfo },
+      );
       this.checkStopped();
-      await writer.publish({ checkpointId: id, checkpointLsn: lsn, checkpointCsn: csn, lastReplayLsn: this.deps.wal()?.durableLsn ?? lsn, maxTxId: this.deps.currentTxId() });
+      // A WAL that failed (EIO) after PREPARE may have a hole below L0: publishing would make recovery
+      // skip it and replay frames the engine refused (crash-test --mode synchronous --seed 9000380
+      // --faults all --checkpoint-every-us 500). The engine is read-only until reopened anyway.
+      const walFailed = this.deps.wal()?.failed;
+      if (walFailed) throw walFailed;
+      await writer.publish({
+        checkpointId: id,
+        checkpointLsn: lsn,
+        checkpointCsn: csn,
+        lastReplayLsn: this.deps.wal()?.durableLsn ?? lsn,
+        maxTxId: this.deps.currentTxId(),
+        chainBaseId: incremental ? baseId : id,
+      });
     } finally {
       // A failed write may leave seals in flight: wait for them before the next checkpoint reuses buffers.
       await writer.drain().catch(noop);
@@ -285,15 +385,19 @@ export class Checkpointer implements ApplyHook {
     this.lastLsn = lsn;
     this.lastCsn = csn;
     this.lastAtUs = t0;
+    this.chain = incremental ? [...this.chain, id] : [id];
+    changeLog.checkpointed(csn);
     const tComplete = clock.nowUs();
     this.checkStopped();
-    const checkpointsRemoved = await removeOtherCheckpoints(disk, checkpointDir, id);
-    const wal = this.deps.wal();
-    const removed = wal !== undefined && !this.stopped ? await wal.removeSegmentsBelow(lsn) : { segments: 0, bytes: 0 };
+    const { checkpointsRemoved, removed } = await this.cleanup(lsn);
     const tEnd = clock.nowUs();
     return {
       checkpointId: id,
       trigger,
+      kind,
+      baseId: this.chain[0]!,
+      note: undefined,
+      tombstones,
       lsn,
       csn,
       directory: writer.dir,
@@ -312,6 +416,36 @@ export class Checkpointer implements ApplyHook {
       walSegmentsRemoved: removed.segments,
       walBytesRemoved: removed.bytes,
     };
+  }
+
+  /**
+   * After mot.ctrl names the new checkpoint: remove the directories of other chains, except the chain
+   * of the newest checkpoint taken at or before the oldest moment a PITR retains; remove WAL segments
+   * below the LSN the retained (or the new) checkpoint starts replay at. With a PITR and no checkpoint
+   * old enough, no WAL is removed (a restore then replays from the first segment).
+   */
+  private async cleanup(lsn: number): Promise<{ checkpointsRemoved: number; removed: { segments: number; bytes: number } }> {
+    const { disk, checkpointDir } = this.deps;
+    const keep = new Set(this.chain);
+    let walKeepFromLsn: number | undefined = lsn;
+    const retainMs = this.deps.retainFromWallMs();
+    if (retainMs !== undefined) {
+      const retained = retainedCheckpoint(await listCheckpoints(disk, checkpointDir), retainMs);
+      if (retained === undefined) walKeepFromLsn = undefined;
+      else {
+        for (const c of retained.chain) keep.add(c);
+        walKeepFromLsn = Math.min(lsn, retained.lsn);
+      }
+    }
+    const checkpointsRemoved = await removeCheckpointsExcept(disk, checkpointDir, keep);
+    const wal = this.deps.wal();
+    const removed = wal !== undefined && !this.stopped && walKeepFromLsn !== undefined ? await wal.removeSegmentsBelow(walKeepFromLsn) : { segments: 0, bytes: 0 };
+    return { checkpointsRemoved, removed };
+  }
+
+  /** The current chain, full checkpoint first. */
+  get currentChain(): readonly number[] {
+    return this.chain;
   }
 
   private checkStopped(): void {
@@ -385,6 +519,34 @@ export class Checkpointer implements ApplyHook {
     // The threads go once the abandoned checkpoint has given up.
     if (executor !== undefined) void (running ?? Promise.resolve()).catch(noop).then(() => executor.close());
   }
+}
+
+/**
+ * The newest complete checkpoint taken at or before `wallMs` whose whole chain is present: its id,
+ * chain (full one first) and LSN. Checkpoints without a recorded wall time are never chosen.
+ */
+export function retainedCheckpoint(all: readonly CheckpointInfo[], wallMs: number): { id: number; chain: number[]; lsn: number; csn: number } | undefined {
+  const byId = new Map(all.map((c) => [c.id, c]));
+  for (const c of [...all].sort((a, b) => b.id - a.id)) {
+    if (c.end.wallMs === undefined || c.end.wallMs > wallMs) continue;
+    const chain = chainIds(byId, c);
+    if (chain !== undefined) return { id: c.id, chain, lsn: c.end.lsn, csn: c.end.csn };
+  }
+  return undefined;
+}
+
+/** Ids of the chain ending at `head`, full checkpoint first, or undefined if a link is missing. */
+function chainIds(byId: ReadonlyMap<number, CheckpointInfo>, head: CheckpointInfo): number[] | undefined {
+  const out = [head.id];
+  let c = head;
+  // Bounded: each step moves to a smaller id, at most CHAIN_LENGTH_MAX steps.
+  for (let n = 0; n < CHAIN_LENGTH_MAX && c.end.kind === 'incremental'; n++) {
+    const prev = c.end.prevId === undefined || c.end.prevId >= c.id ? undefined : byId.get(c.end.prevId);
+    if (prev === undefined) return undefined;
+    out.unshift(prev.id);
+    c = prev;
+  }
+  return c.end.kind === 'incremental' || chainBaseOf(head.end) !== c.id ? undefined : out;
 }
 
 function noop(): void {}

@@ -14,6 +14,8 @@ import { checkpointCommand } from './checkpoint-command.js';
 import { addCrashTestCommand } from './crash-test-command.js';
 import { addSimulateCommand } from './simulate-command.js';
 import { walDumpCommand } from './waldump-command.js';
+import { addReportCommand, REPORT_FILE_DEFAULT, writeReport } from './report-command.js';
+import { inspectCommand } from './inspect-command.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -75,6 +77,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed for the workload', int('--seed', 0, 2 ** 31), 1)
     .option('--no-verify', 'skip reopening each run to check that every acknowledged commit is there')
     .option('--json <file>', 'also write the figures as JSON to this file')
+    .option('--report <file>', 'at the end, write the HTML report (these results + quick simulated parts) to this file', REPORT_FILE_DEFAULT)
+    .option('--no-report', 'do not write the HTML report')
     .action(async (o) => {
       const result = await runBenchSuite({
         durationMs: o.durationMs,
@@ -97,6 +101,10 @@ export function buildProgram(): Command {
       if (o.json) {
         fs.writeFileSync(o.json, JSON.stringify(benchJson(result), null, 2) + '\n');
         process.stdout.write(`\nwrote ${o.json}\n`);
+      }
+      if (o.report !== false) {
+        const path = await writeReport({ out: o.report, bench: result }); // the simulated parts and recovery timing take ~10 s
+        process.stdout.write(`\nwrote report: ${path} (open it in a browser)\n`);
       }
       if (result.runs.some((r) => r.verify && !r.verify.ok)) {
         throw new Error('an acknowledged commit was lost: see the "verified" column');
@@ -138,6 +146,17 @@ export function buildProgram(): Command {
       await checkpointCommand(dir, o);
     });
 
+  program
+    .command('inspect')
+    .description('Describe a data directory without changing it: control file (checkpoint id, LSN, CSN), checkpoints (complete or not), WAL segments and size, and what recovery would do.')
+    .argument('<dir>', 'data directory')
+    .option('--conf <file>', 'mot.conf (for checkpoint_dir and wal_segment_size)')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o) => {
+      await inspectCommand(dir, o);
+    });
+
+  addReportCommand(program);
   addCrashTestCommand(program);
   addSimulateCommand(program);
   addShellCommand(program);

@@ -8,7 +8,7 @@
 import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import type { Catalog } from '../catalog.js';
-import type { Row } from '../store/schema.js';
+import type { Row, Value } from '../store/schema.js';
 import type { TableDef } from '../store/schema.js';
 import type { Table } from '../store/table.js';
 import { Errors, MotError, describeCause } from '../errors.js';
@@ -27,6 +27,11 @@ export interface WalReplayOptions {
   sockets: number;
   /** Cut a torn tail (keeping a copy of the bytes). false: only report it (inspect, waldump). */
   repairTornTail: boolean;
+  /** Point-in-time recovery: replay only the commits this accepts (others are counted as skipped). */
+  includeCommit?: (csn: number, commitWallMs: number) => boolean;
+  /** Told of each row removed and table truncated by replay (the next incremental checkpoint needs them). */
+  onRowRemoved?: (table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number) => void;
+  onTableTruncated?: (table: Table, csn: number) => void;
 }
 
 export interface WalReplayReport {
@@ -126,7 +131,7 @@ class Replayer {
     if (parts !== NO_PARTS) this.open.delete(buf.txId);
     if (buf.endOp === RedoEndOp.ROLLBACK) return;
     this.maxCsn = Math.max(this.maxCsn, buf.csn);
-    if (buf.csn <= this.opts.skipCsnAtOrBelow) {
+    if (buf.csn <= this.opts.skipCsnAtOrBelow || (this.opts.includeCommit !== undefined && !this.opts.includeCommit(buf.csn, buf.commitWallMs))) {
       this.skipped++;
       return;
     }
@@ -173,9 +178,12 @@ class Replayer {
         this.catalog.drop(t);
         return;
       }
-      case RedoOp.TRUNCATE_TABLE:
-        this.table(e).truncate();
+      case RedoOp.TRUNCATE_TABLE: {
+        const t = this.table(e);
+        t.truncate();
+        this.opts.onTableTruncated?.(t, csn);
         return;
+      }
       case RedoOp.CREATE_ROW: {
         const t = this.table(e);
         const { row } = readColumnSet(e.body, t.schema.def.columns);
@@ -198,6 +206,7 @@ class Replayer {
         const key = t.keyOf(row);
         const slot = t.lookup(key);
         if (slot === undefined) return this.tolerate(`delete of missing row ${t.formatKey(key)} in table "${t.name}"`);
+        this.opts.onRowRemoved?.(t, key, t.encodeKey(key), csn);
         t.remove(slot);
         return;
       }

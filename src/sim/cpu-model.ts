@@ -9,10 +9,11 @@ import type { WorkloadName } from '../bench/workloads.js';
  * Measured CPU per committed transaction of this engine, µs (the committing thread's work: build the
  * transaction, validate, encode redo and frame, hand it to the log, apply). Measured on this 2-core VM
  * with 64 sessions in a closed loop on the in-memory disk, where wall time per commit is CPU time per
- * commit (one JavaScript thread): insert 7.8-10.0 µs, update-mix 10.0-14.6 µs across the three modes
- * (`node dist/bench/sim-cpu-cost.js` re-measures them). Rounded to the middle of each range.
+ * commit (one JavaScript thread): insert 4.8 (asynchronous) to 8.0 µs, update-mix 8.1 to 12.1 µs
+ * (`node dist/bench/sim-cpu-cost.js` re-measures them; bench/results/sim-cpu-cost.json). The default
+ * is the mean over the three modes, rounded.
  */
-export const TX_CPU_US_DEFAULT: Readonly<Record<WorkloadName, number>> = { insert: 9, 'update-mix': 12 };
+export const TX_CPU_US_DEFAULT: Readonly<Record<WorkloadName, number>> = { insert: 7, 'update-mix': 11 };
 
 export class CpuModel {
   private readonly freeAtUs: number[];

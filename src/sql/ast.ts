@@ -71,7 +71,22 @@ export type Statement =
   | { kind: 'drop_account'; name: string; token: Token }
   | { kind: 'create_user'; name: string; token: Token }
   | { kind: 'drop_user'; name: string; token: Token }
-  | { kind: 'show'; what: 'tables' | 'databases' | 'accounts' | 'users'; token: Token };
+  | { kind: 'show'; what: 'tables' | 'databases' | 'accounts' | 'users'; token: Token }
+  | { kind: 'truncate'; table: QualifiedName }
+  | { kind: 'checkpoint'; token: Token }
+  | { kind: 'create_pitr'; name: string; target: PitrTargetSpec; rangeValue: number; rangeUnit: string | undefined; token: Token }
+  | { kind: 'alter_pitr'; name: string; rangeValue: number; rangeUnit: string | undefined; token: Token }
+  | { kind: 'drop_pitr'; name: string; ifExists: boolean; token: Token }
+  | { kind: 'show_pitr'; where: Predicate[]; token: Token }
+  | { kind: 'restore'; target: PitrTargetSpec; pitr: string; timestamp: string; token: Token };
+
+/** The object of a PITR or a RESTORE, as written (the account defaults to the session's). */
+export interface PitrTargetSpec {
+  level: 'cluster' | 'account' | 'database' | 'table';
+  account?: string;
+  database?: string;
+  table?: string;
+}
 
 /** A parsed statement and where it sits in the source. */
 export interface ParsedStatement {

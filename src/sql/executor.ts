@@ -12,6 +12,8 @@ import { AccountCatalog, loginOf, type Login } from '../admin/accounts.js';
 import { moCtl, moCtlCallFromArgs } from '../admin/mo-ctl.js';
 import { globalMemoryDetail, localMemoryDetail, relationSize, sessionMemoryDetail } from '../admin/memory-views.js';
 import { vacuumTable } from '../admin/vacuum.js';
+import type { PitrFilter, PitrTarget } from '../admin/pitr.js';
+import { parseRestoreTimestamp, restoreFromPitr } from '../admin/pitr-restore.js';
 import type { FunctionCall, Literal, ParsedStatement, Predicate, QualifiedName, SelectItem, Statement } from './ast.js';
 import { parseSql } from './parser.js';
 import { atToken, compareValues, literalValue } from './values.js';
@@ -125,6 +127,18 @@ export class SqlRunner {
         return tag('USE');
       case 'show':
         return this.show(st.what);
+      case 'truncate': {
+        this.noTransactionBlock('TRUNCATE');
+        const { internal } = this.tableOf(st.table);
+        try {
+          await this.engine.truncateTable(internal);
+        } catch (e) {
+          throw atToken(e, st.table.token);
+        }
+        return tag('TRUNCATE TABLE');
+      }
+      case 'show_pitr':
+        return this.showPitr(st);
       default:
         return this.admin(st);
     }
@@ -397,12 +411,71 @@ export class SqlRunner {
         case 'drop_user':
           await acc.dropUser(this.login, st.name);
           return tag('DROP USER');
+        case 'checkpoint':
+          this.noTransactionBlock('CHECKPOINT');
+          acc.requireSys(this.login, 'CHECKPOINT');
+          await this.engine.checkpoint();
+          return tag('CHECKPOINT');
+        case 'create_pitr': {
+          const target = this.pitrTarget(st.target);
+          const tableExists = (db: string, t: string): boolean => this.engine.catalog.find(AccountCatalog.internalTableName(db, t)) !== undefined;
+          await this.engine.pitrs.create(this.login, acc, tableExists, st.name, target, st.rangeValue, st.rangeUnit);
+          return tag('CREATE PITR');
+        }
+        case 'alter_pitr':
+          await this.engine.pitrs.alter(this.login, acc, st.name, st.rangeValue, st.rangeUnit);
+          return tag('ALTER PITR');
+        case 'drop_pitr':
+          await this.engine.pitrs.drop(this.login, acc, st.name, st.ifExists);
+          return tag('DROP PITR');
+        case 'restore': {
+          this.noTransactionBlock('RESTORE');
+          const r = await restoreFromPitr(this.engine, this.login, this.pitrTarget(st.target), st.pitr, parseRestoreTimestamp(st.timestamp));
+          return {
+            command: 'RESTORE',
+            columns: ['tables', 'rows_inserted', 'rows_updated', 'rows_deleted', 'checkpoint_id'],
+            rows: [[r.tables, r.rowsInserted, r.rowsUpdated, r.rowsDeleted, r.checkpointId]],
+          };
+        }
         default:
           throw new Error(`motsim assertion failed: statement ${st.kind} has a handler`);
       }
     } catch (e) {
       throw atToken(e, 'token' in st ? st.token : ({ line: 1, column: 1 } as never));
     }
+  }
+
+  /** SHOW PITR [WHERE pitr_name|pitr_level|account_name|database_name|table_name = 'v' AND ...]. */
+  private showPitr(st: Extract<Statement, { kind: 'show_pitr' }>): SqlResult {
+    const filter: PitrFilter = {};
+    const fields: Record<string, keyof PitrFilter> = { pitr_name: 'name', pitr_level: 'level', account_name: 'account', database_name: 'database', table_name: 'table' };
+    for (const p of st.where) {
+      const field = fields[p.column];
+      if (field === undefined || p.op !== '=') {
+        throw atToken(Errors.notSupported(`SHOW PITR WHERE ${p.column} ${p.op} (filters: ${Object.keys(fields).join(', ')}, with =)`), p.token);
+      }
+      filter[field] = literalText(p.value);
+    }
+    const rows = this.engine.pitrs.show(this.login, filter).map((p) => [
+      p.name,
+      new Date(p.createdWallMs).toISOString(),
+      new Date(p.modifiedWallMs).toISOString(),
+      p.level,
+      p.account,
+      p.database ?? '*',
+      p.table ?? '*',
+      p.rangeValue,
+      p.rangeUnit,
+    ] as Value[]);
+    return {
+      command: `SELECT ${rows.length}`,
+      columns: ['pitr_name', 'created_time', 'modified_time', 'pitr_level', 'account_name', 'database_name', 'table_name', 'pitr_length', 'pitr_unit'],
+      rows,
+    };
+  }
+
+  private pitrTarget(t: PitrTarget): PitrTarget {
+    return t.level === 'account' && t.account === undefined ? { ...t, account: this.login.account } : t;
   }
 
   // ---- helpers ----

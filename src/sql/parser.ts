@@ -19,8 +19,13 @@
 //   item        := '*' | column | function '(' [literal (',' literal)*] ')'
 //   conj        := cond (AND cond)*;  cond := column op literal | column BETWEEN literal AND literal
 //   vacuum      := VACUUM [FULL] [ANALYZE] [qname]  |  VACUUM '(' option, ... ')' [qname]
+//   truncate    := TRUNCATE [TABLE] qname;   checkpoint := CHECKPOINT
+//   create_pitr := CREATE PITR name FOR target RANGE ['-'] n ['unit'];  alter_pitr := ALTER PITR name RANGE ['-'] n ['unit']
+//   drop_pitr   := DROP PITR [IF EXISTS] name;  show_pitr := SHOW PITR [WHERE conj]
+//   target      := CLUSTER | ACCOUNT [name] | DATABASE db [TABLE t] | TABLE db TABLE t | TABLE db.t
+//   restore     := RESTORE (CLUSTER | ACCOUNT name | DATABASE db | TABLE db.t | TABLE db TABLE t) FROM PITR name TIMESTAMP 'ts'
 
-import type { ColumnSpec, ComparisonOp, FunctionCall, Literal, ParsedStatement, Predicate, QualifiedName, SelectItem, SqlTypeName, Statement } from './ast.js';
+import type { ColumnSpec, ComparisonOp, FunctionCall, Literal, ParsedStatement, PitrTargetSpec, Predicate, QualifiedName, SelectItem, SqlTypeName, Statement } from './ast.js';
 import { describeToken, syntaxErrorAt, tokenize, type Token } from './lexer.js';
 import { Errors, MotError } from '../errors.js';
 
@@ -97,6 +102,21 @@ class Parser {
         return { kind: 'use', database: this.name('a database name'), token: t };
       case 'show':
         return this.show();
+      case 'truncate':
+        this.next();
+        this.acceptWord('table');
+        return { kind: 'truncate', table: this.qualifiedName('a table name') };
+      case 'checkpoint':
+        this.next();
+        return { kind: 'checkpoint', token: t };
+      case 'alter': {
+        this.next();
+        this.expectWord('pitr');
+        const name = this.name('a PITR name');
+        return { kind: 'alter_pitr', name, ...this.pitrRange(), token: t };
+      }
+      case 'restore':
+        return this.restore();
       default:
         throw this.unexpected(t, 'a statement');
     }
@@ -121,6 +141,12 @@ class Parser {
         this.stringOrName('a password');
       }
       return { kind: 'create_account', name, adminName, token: what };
+    }
+    if (this.acceptWord('pitr')) {
+      const name = this.name('a PITR name');
+      this.expectWord('for');
+      const target = this.pitrTarget(true);
+      return { kind: 'create_pitr', name, target, ...this.pitrRange(), token: what };
     }
     if (this.acceptWord('user')) {
       const name = this.name('a user name');
@@ -225,6 +251,10 @@ class Parser {
     }
     if (this.acceptWord('account')) return { kind: 'drop_account', name: this.name('an account name'), token: what };
     if (this.acceptWord('user')) return { kind: 'drop_user', name: this.name('a user name'), token: what };
+    if (this.acceptWord('pitr')) {
+      const ifExists = this.acceptWords('if', 'exists');
+      return { kind: 'drop_pitr', name: this.name('a PITR name'), ifExists, token: what };
+    }
     throw this.unexpected(what, 'TABLE, DATABASE, ACCOUNT or USER');
   }
 
@@ -405,8 +435,57 @@ class Parser {
     }
   }
 
+  /** CLUSTER | ACCOUNT [name] | DATABASE db [TABLE t] | TABLE db TABLE t | TABLE db.t */
+  private pitrTarget(accountOptional: boolean): PitrTargetSpec {
+    const t = this.next();
+    if (t.kind === 'ident' && t.text === 'cluster') return { level: 'cluster' };
+    if (t.kind === 'ident' && t.text === 'account') {
+      const n = this.peek();
+      if (accountOptional && (n.kind !== 'ident' || n.text === 'range') && n.kind !== 'quoted_ident') return { level: 'account' };
+      return { level: 'account', account: this.name('an account name') };
+    }
+    if (t.kind === 'ident' && t.text === 'database') {
+      const database = this.name('a database name');
+      if (this.acceptWord('table')) return { level: 'table', database, table: this.name('a table name') };
+      return { level: 'database', database };
+    }
+    if (t.kind === 'ident' && t.text === 'table') {
+      const q = this.qualifiedName('a database name');
+      if (q.database !== undefined) return { level: 'table', database: q.database, table: q.name };
+      this.expectWord('table');
+      return { level: 'table', database: q.name, table: this.name('a table name') };
+    }
+    throw this.unexpected(t, 'CLUSTER, ACCOUNT, DATABASE or TABLE');
+  }
+
+  /** RANGE n ['unit']: the value keeps its sign, so 0 or -1 gets the range error, not a syntax error. */
+  private pitrRange(): { rangeValue: number; rangeUnit: string | undefined } {
+    this.expectWord('range');
+    const negative = this.acceptOp('-');
+    const rangeValue = this.integer('a range value') * (negative ? -1 : 1);
+    const u = this.peek();
+    if (u.kind === 'string' || (u.kind === 'ident' && !['and', 'for'].includes(u.text))) {
+      this.next();
+      return { rangeValue, rangeUnit: u.text };
+    }
+    return { rangeValue, rangeUnit: undefined };
+  }
+
+  private restore(): Statement {
+    const token = this.next();
+    const target = this.pitrTarget(false);
+    this.expectWord('from');
+    this.expectWord('pitr');
+    const pitr = this.name('a PITR name');
+    this.expectWord('timestamp');
+    const ts = this.next();
+    if (ts.kind !== 'string') throw this.unexpected(ts, "a timestamp string ('YYYY-MM-DD HH:MM:SS')");
+    return { kind: 'restore', target, pitr, timestamp: ts.text, token };
+  }
+
   private show(): Statement {
     const token = this.next();
+    if (this.acceptWord('pitr')) return { kind: 'show_pitr', where: this.where(), token };
     const t = this.next();
     if (t.kind === 'ident' && ['tables', 'databases', 'accounts', 'users'].includes(t.text)) {
       return { kind: 'show', what: t.text as 'tables' | 'databases' | 'accounts' | 'users', token };

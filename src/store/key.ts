@@ -51,6 +51,58 @@ const nodeClasses = ((): BTreeNodeClasses => {
   throw new Error('sorted-btree does not export BNode/BNodeInternal: bulk loading needs them (check its version)');
 })();
 
+interface RawNode {
+  keys: unknown[];
+  values?: unknown[];
+  children?: RawNode[];
+  _size?: number;
+  isShared?: boolean;
+}
+
+/**
+ * Insert `key` if it is greater than every key in the tree by appending to the rightmost leaf, and
+ * return true; otherwise (or if that leaf is full) return false and change nothing. sorted-btree's
+ * own insert shifts entries between the rightmost leaves for every ascending key; appending is what
+ * a B+ tree does for ascending keys (row ids, sequences), at a fraction of the cost. Uses the
+ * library's node layout (pinned version; checked by appendLayoutOk at load and by tests).
+ */
+export function appendGreatest<K extends KeyPrimitive>(tree: BTree<K, number>, key: K, value: number): boolean {
+  if (!appendLayoutOk) return false;
+  const t = tree as unknown as { _root: RawNode; _maxNodeSize: number; _compare: (a: K, b: K) => number };
+  let node = t._root;
+  if (node.keys.length === 0) return false;
+  let depth = 0;
+  // Bounded by the tree's height.
+  while (node.children !== undefined) {
+    if (node.isShared) return false;
+    appendPath[depth++] = node;
+    node = node.children[node.children.length - 1]!;
+  }
+  const keys = node.keys;
+  const values = node.values;
+  if (node.isShared || keys.length >= t._maxNodeSize || values === undefined || values.length !== keys.length) return false;
+  if (t._compare(key, keys[keys.length - 1] as K) <= 0) return false;
+  keys.push(key);
+  values.push(value);
+  for (let i = 0; i < depth; i++) {
+    const p = appendPath[i]!;
+    p.keys[p.keys.length - 1] = key;
+    p._size = (p._size ?? 0) + 1;
+    appendPath[i] = undefined;
+  }
+  return true;
+}
+
+const appendPath: (RawNode | undefined)[] = [];
+
+/** sorted-btree's nodes still look the way appendGreatest expects (else it always declines). */
+const appendLayoutOk = ((): boolean => {
+  const t = new BTree<number, number>(undefined, (a, b) => a - b, 4);
+  for (let i = 0; i < 20; i++) t.set(i, i);
+  const root = (t as unknown as { _root: RawNode })._root;
+  return Array.isArray(root.keys) && Array.isArray(root.children) && typeof root._size === 'number' && Array.isArray(root.children[0]!.values);
+})();
+
 /**
  * A tree holding exactly these pairs, built bottom-up in O(n): `keys` must be strictly increasing by
  * `compare` (the caller checks). Leaves are filled to 3/4 so later inserts do not split at once.

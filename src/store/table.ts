@@ -23,6 +23,7 @@ import {
   formatKeyValues,
   newTree,
   buildTreeFromSorted,
+  appendGreatest,
   prefixSuccessor,
   type BTree,
   type KeyPrimitive,
@@ -637,7 +638,7 @@ export class Table {
 
   /** Adds a freshly written slot to every index, undoing everything if a unique key is taken. */
   private indexNewRow(slot: SlotId, key: KeyPrimitive, chunk: Chunk, base: number): void {
-    if (!this.primary.setIfNotPresent(key, slot)) {
+    if (!appendGreatest(this.primary, key, slot) && !this.primary.setIfNotPresent(key, slot)) {
       const shown = this.formatKey(this.keyOfSlot(slot));
       this.releaseSlot(slot, chunk, base);
       throw Errors.uniqueViolation(this.name, this.schema.primaryKeyName, shown);

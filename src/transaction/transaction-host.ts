@@ -7,6 +7,7 @@ import type { RedoEncoder } from '../redo/redo-encoder.js';
 import type { RedoLogHandler } from '../commit-group/redo-log-handler.js';
 import type { LockTable } from './lock-table.js';
 import type { MotError } from '../errors.js';
+import type { Value } from '../store/schema.js';
 
 export interface TransactionHost {
   readonly clock: Clock;
@@ -26,6 +27,8 @@ export interface TransactionHost {
 export interface ApplyHook {
   /** Before the committed row at `slot` is updated or removed by the transaction with this CSN. */
   beforeRowChange(table: Table, slot: SlotId, csn: number): void;
+  /** The transaction with this CSN removes the row with this key (encodedKey: Table.encodeKey of it). */
+  rowRemoved(table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number): void;
   /** Every write of the transaction with this CSN is applied. */
   applied(csn: number): void;
 }

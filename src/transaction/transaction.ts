@@ -355,7 +355,7 @@ export class Transaction {
   private apply(csn: number): void {
     const hook = this.host.applyHook;
     for (const [table, m] of this.writes) {
-      for (const w of m.values()) {
+      for (const [encKey, w] of m) {
         if (w.op === 'insert') {
           table.insertReserved(w.reserved!, w.row, csn);
           continue;
@@ -363,8 +363,10 @@ export class Transaction {
         const slot = table.lookup(w.key);
         assert(slot !== undefined, 'a validated update or delete finds its row');
         hook.beforeRowChange(table, slot, csn); // a running checkpoint saves the row's state at its CSN
-        if (w.op === 'delete') table.remove(slot);
-        else table.update(slot, w.replacesRow ? withoutKey(table, w.row) : w.row, csn);
+        if (w.op === 'delete') {
+          hook.rowRemoved(table, w.key, encKey, csn); // the next incremental checkpoint writes a tombstone
+          table.remove(slot);
+        } else table.update(slot, w.replacesRow ? withoutKey(table, w.row) : w.row, csn);
       }
     }
     hook.applied(csn);

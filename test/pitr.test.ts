@@ -1,0 +1,198 @@
+// Point-in-time recovery: CREATE/SHOW/ALTER/DROP PITR validation (range 1..100, units h d mo y) and
+// privileges, persistence across a restart, retention of checkpoints and WAL while a PITR covers them,
+// and RESTORE: for random histories spread over hours and days of virtual time and random moments
+// inside the window, the restored table equals the state committed at that moment (property); outside
+// the window the request fails naming the PITR, the window and the timestamp.
+
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { Engine } from '../src/engine.js';
+import { SeededRandom } from '../src/io/random.js';
+import { isMotError, type MotError } from '../src/errors.js';
+import { SYS_LOGIN } from '../src/admin/accounts.js';
+import { restoreFromPitr } from '../src/admin/pitr-restore.js';
+import { ACCOUNTS, engineState, openEngine, show, sim, world, type World } from './helpers/checkpoint-sim.js';
+
+const HOUR_US = 3_600_000_000;
+
+async function sqlError(w: World, e: Engine, text: string, session?: ReturnType<Engine['openSession']>): Promise<MotError> {
+  const r = await sim(w, text, e.sql(text, session).then(() => undefined, (x: unknown) => x));
+  if (isMotError(r)) return r;
+  throw new Error(`expected "${text}" to fail, got ${String(r)}`);
+}
+
+describe('PITR definitions', () => {
+  it('validates range and unit, enforces privileges at each level, filters SHOW, and survives a restart', async () => {
+    const w = world(11);
+    const e = await openEngine(w);
+    await sim(w, 'setup', e.sql("create account acme admin_name 'boss'; create account zeta admin_name 'z'; create table t (id int primary key)"));
+    const acme = e.openSession({ account: 'acme' });
+    const zeta = e.openSession({ account: 'zeta' });
+    await sim(w, 'acme db', e.sql('create database shop; create table shop.items (id int primary key)', acme));
+    await sim(w, 'pitrs', e.sql("create pitr pc for cluster range 2 'h'; create pitr pa for account acme range 1 'd'; create pitr pt for table postgres table t range 3 'mo'"));
+    await sim(w, 'acme pitrs', e.sql("create pitr pown for account range 1 'y'; create pitr pdb for database shop range 5; create pitr ptb for database shop table items range 100 'h'", acme));
+    for (const [text, pattern] of [
+      ["create pitr x for cluster range 0 'h'", /range value 0 of PITR "x".*from 1 to 100/],
+      ["create pitr x for cluster range 101 'd'", /range value 101/],
+      ["create pitr x for cluster range -3 'd'", /range value -3/],
+      ["create pitr x for cluster range 1 'w'", /range unit 'w' of PITR "x".*'h', 'd', 'mo', 'y'/],
+      ["create pitr x for cluster range 1 'hours'", /range unit 'hours'/],
+    ] as const) {
+      const err = await sqlError(w, e, text);
+      expect([err.sqlstate, err.message], text).toEqual(['22023', expect.stringMatching(pattern)]);
+    }
+    for (const text of ["create pitr x for cluster range 1 'h'", "create pitr x for account zeta range 1 'h'", "create pitr x for database postgres range 1 'h'"]) {
+      const err = await sqlError(w, e, text, acme);
+      expect([err.sqlstate, err.message], text).toEqual(['42501', expect.stringMatching(/account "acme"/)]);
+    }
+    expect((await sqlError(w, e, "drop pitr pdb", zeta)).sqlstate).toBe('42704'); // zeta cannot even see it
+    expect((await sqlError(w, e, "create pitr pc for cluster range 1 'h'")).sqlstate).toBe('42710');
+    const names = async (text: string, s?: ReturnType<Engine['openSession']>): Promise<string[]> =>
+      (await sim(w, text, e.sql(text, s)))[0]!.rows.map((r) => r[0] as string);
+    expect(await names('show pitr')).toEqual(['pa', 'pc', 'pdb', 'pown', 'pt', 'ptb']);
+    expect(await names('show pitr', acme)).toEqual(['pa', 'pdb', 'pown', 'ptb']);
+    expect(await names("show pitr where pitr_level = 'table'")).toEqual(['pt', 'ptb']);
+    expect(await names("show pitr where database_name = 'shop' and table_name = 'items'")).toEqual(['ptb']);
+    expect(await names("show pitr where account_name = 'acme' and pitr_level = 'database'")).toEqual(['pdb']);
+    await sim(w, 'alter', e.sql("alter pitr pdb range 7 'h'", acme));
+    expect(e.pitrs.get(SYS_LOGIN, 'pdb')).toMatchObject({ level: 'database', account: 'acme', database: 'shop', rangeValue: 7, rangeUnit: 'h' });
+    expect(e.pitrs.get(SYS_LOGIN, 'pt')).toMatchObject({ rangeUnit: 'mo', table: 't' });
+    await sim(w, 'drop', e.sql('drop pitr pown; drop pitr if exists nope', acme));
+    const w2 = world(12, w.disk.snapshotDurable());
+    const e2 = await openEngine(w2);
+    expect(e2.pitrs.show(SYS_LOGIN).map((p) => `${p.name}:${p.rangeValue}${p.rangeUnit}`)).toEqual(['pa:1d', 'pc:2h', 'pdb:7h', 'pt:3mo', 'ptb:100h']);
+  });
+});
+
+/** A table of 12 keys; transactions spread over virtual hours; the model state after each commit with its wall time. */
+async function history(w: World, e: Engine, seed: number, commits: number, checkpointEvery: number): Promise<{ wallMs: number; state: Map<string, string> }[]> {
+  const r = new SeededRandom(seed);
+  const states: { wallMs: number; state: Map<string, string> }[] = [{ wallMs: w.clock.wallMs(), state: new Map() }];
+  const state = new Map<string, string>();
+  for (let c = 0; c < commits; c++) {
+    await sim(w, 'think', w.clock.sleepUs(1000 + r.int(2 * HOUR_US)));
+    const tx = e.openSession().begin();
+    const id = r.int(12);
+    const cur = tx.get('acct', id);
+    const next = new Map(state);
+    if (cur === undefined) {
+      const row = { id, balance: BigInt(r.int(1000)), note: `c${c}` };
+      tx.insert('acct', row);
+      next.set(`acct/${id}`, show(row));
+    } else if (r.int(3) > 0) {
+      tx.update('acct', id, { balance: BigInt(c) });
+      next.set(`acct/${id}`, show({ ...cur, balance: BigInt(c) }));
+    } else {
+      tx.delete('acct', id);
+      next.delete(`acct/${id}`);
+    }
+    const wallMs = w.clock.wallMs(); // the commit's CSN and commitWallMs are taken as commit() starts
+    await sim(w, 'commit', tx.commit());
+    for (const [k, v] of next) state.set(k, v);
+    for (const k of [...state.keys()]) if (!next.has(k)) state.delete(k);
+    states.push({ wallMs, state: new Map(state) });
+    if (checkpointEvery > 0 && c % checkpointEvery === checkpointEvery - 1) {
+      await sim(w, 'checkpoint', r.int(2) === 0 ? e.checkpoint() : e.incrementCheckpoint());
+    }
+  }
+  return states;
+}
+
+function stateAt(states: { wallMs: number; state: Map<string, string> }[], ms: number): Map<string, string> {
+  let out = states[0]!.state;
+  for (const s of states) if (s.wallMs <= ms) out = s.state;
+  return out;
+}
+
+describe('RESTORE FROM PITR', () => {
+  it('restores the table exactly as committed at random moments inside the window (property)', async () => {
+    let restores = 0;
+    let fromCheckpoint = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 0, max: 4 }), async (seed, checkpointEvery) => {
+        const w = world(seed);
+        const e = await openEngine(w, { wal_segment_size: '1MB' });
+        await sim(w, 'create', e.createTable(ACCOUNTS));
+        // 6 hours of a ~20-hour history: the window's start passes checkpoints, which must then serve restores.
+        await sim(w, 'pitr', e.sql("create pitr p for database postgres range 6 'h'"));
+        const states = await history(w, e, seed, 20, checkpointEvery);
+        const r = new SeededRandom(seed + 3);
+        const nowMs = w.clock.wallMs();
+        const fromMs = Math.max(nowMs - 6 * 3600_000, e.pitrs.get(SYS_LOGIN, 'p').createdWallMs);
+        for (let k = 0; k < 3; k++) {
+          const ts = fromMs + Math.floor(r.next() * (nowMs - fromMs));
+          const report = await sim(w, 'restore', restoreFromPitr(e, SYS_LOGIN, { level: 'table', database: 'postgres', table: 'acct' }, 'p', ts));
+          expect(Object.fromEntries(engineState(e)), `seed ${seed} checkpointEvery ${checkpointEvery} ts ${ts}`).toEqual(Object.fromEntries(stateAt(states, ts)));
+          expect(report.tables).toBe(1);
+          if (report.checkpointId > 0) fromCheckpoint++;
+          restores++;
+          // The restore was logged like any change: a restart shows the restored rows.
+          const w2 = world(seed + 7 + k, w.disk.snapshotDurable());
+          const e2 = await openEngine(w2, { wal_segment_size: '1MB' });
+          expect(Object.fromEntries(engineState(e2))).toEqual(Object.fromEntries(stateAt(states, ts)));
+          await sim(w2, 'close', e2.close());
+          // Later commits are in the history too: the next moment is restored from the live WAL.
+          states.push({ wallMs: w.clock.wallMs(), state: engineState(e) });
+          await sim(w, 'tick', w.clock.sleepUs(1000));
+        }
+      }),
+      { numRuns: 8, seed: 5150 },
+    );
+    expect(restores).toBe(24);
+    expect(fromCheckpoint).toBeGreaterThan(5);
+  });
+
+  it('outside the window (too old, or in the future) fails naming the PITR, the window and the timestamp; SQL RESTORE works', async () => {
+    const w = world(21);
+    const e = await openEngine(w);
+    await sim(w, 'create', e.createTable(ACCOUNTS));
+    await sim(w, 'pitr', e.sql("create pitr p2 for cluster range 2 'h'"));
+    await sim(w, 'insert', e.sql("insert into acct values (1, 10, 'a')"));
+    await sim(w, 'later', w.clock.sleepUs(3 * HOUR_US));
+    const t1 = new Date(w.clock.wallMs()).toISOString();
+    await sim(w, 'a millisecond', w.clock.sleepUs(1000));
+    await sim(w, 'update', e.sql('update acct set balance = 20 where id = 1'));
+    await sim(w, 'later', w.clock.sleepUs(HOUR_US));
+    await sim(w, 'update', e.sql('update acct set balance = 30 where id = 1'));
+    const old = new Date(w.clock.wallMs() - 3 * 3600_000).toISOString();
+    const future = new Date(w.clock.wallMs() + 60_000).toISOString();
+    for (const ts of [old, future]) {
+      const err = await sqlError(w, e, `restore table postgres.acct from pitr p2 timestamp '${ts}'`);
+      expect([err.sqlstate, err.message]).toEqual(['22023', expect.stringMatching(new RegExp(`${ts.replace(/[.]/g, '\\.')}.*outside the window of PITR "p2" \\(2 h\\): .* \\.\\. `))]);
+    }
+    const [r] = await sim(w, 'restore', e.sql(`restore table postgres.acct from pitr p2 timestamp '${t1}'`));
+    expect(r!.command).toBe('RESTORE');
+    expect((await sim(w, 'read', e.sql('select balance from acct where id = 1')))[0]!.rows).toEqual([[10n]]);
+    const acme = (await sim(w, 'acct', e.sql("create account acme admin_name 'boss'")), e.openSession({ account: 'acme' }));
+    expect((await sqlError(w, e, `restore cluster from pitr p2 timestamp '${t1}'`, acme)).sqlstate).toBe('42704');
+  });
+
+  it('while a PITR covers the data, checkpoints keep the WAL and the checkpoint its window needs; without one they remove it', async () => {
+    for (const withPitr of [false, true]) {
+      const w = world(31);
+      const e = await openEngine(w, { wal_segment_size: '1MB' });
+      await sim(w, 'create', e.createTable(ACCOUNTS));
+      if (withPitr) await sim(w, 'pitr', e.sql("create pitr keep for cluster range 1 'd'"));
+      const s = e.openSession();
+      for (let round = 0, id = 0; round < 6; round++) {
+        // About 300 KB of WAL per round: 6 rounds cross the first 1 MB segment.
+        while (e.stats().walEndLsn < (round + 1) * 300_000) {
+          const tx = s.begin();
+          for (let i = 0; i < 400; i++, id++) tx.insert('acct', { id, balance: BigInt(i), note: 'x'.repeat(16) });
+          await sim(w, 'bulk', tx.commit());
+        }
+        await sim(w, 'hour', w.clock.sleepUs(HOUR_US));
+        await sim(w, 'checkpoint', e.checkpoint());
+      }
+      const walFiles = (await sim(w, 'list', w.disk.list('/db/wal'))).filter((n) => n.endsWith('.wal'));
+      const dirs = (await sim(w, 'list', w.disk.list('/db'))).filter((n) => n.startsWith('chkpt_'));
+      if (withPitr) {
+        expect(walFiles).toContain('0000000000000000.wal'); // no checkpoint is older than the PITR: all WAL stays
+        expect(dirs.length).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(walFiles).not.toContain('0000000000000000.wal');
+        expect(dirs).toHaveLength(1);
+      }
+    }
+  });
+});
