@@ -16,6 +16,7 @@ import { readWal, truncateTornTail, type WalEnd } from '../wal/wal-reader.js';
 import { FrameType } from '../wal/wal-format.js';
 import { decodeDdlBody, decodeRedoBuffer, RedoFormatError, type RedoBuffer, type RedoEntry } from '../redo/redo-decoder.js';
 import { readColumnSet } from '../redo/column-set.js';
+import { compileRowTranscoder, type RowTranscoder } from './row-transcoder.js';
 import { RedoEndOp, RedoOp, redoOpName } from '../redo/redo-format.js';
 
 export interface WalReplayOptions {
@@ -186,9 +187,18 @@ class Replayer {
       }
       case RedoOp.CREATE_ROW: {
         const t = this.table(e);
-        const { row } = readColumnSet(e.body, t.schema.def.columns);
-        if (t.lookup(t.keyOf(row)) !== undefined) throw this.fatal(`duplicate insert of key ${t.formatKey(t.keyOf(row))} into table "${t.name}"`);
-        t.insert(row, this.socket(), csn);
+        const transcode = transcoderFor(t);
+        const body = e.body;
+        try {
+          // Straight from the redo bytes into the slot; the primary index refuses a duplicate key.
+          t.insertFilled(this.socket(), csn, (buf, _view, base) => transcode(body, buf, base));
+        } catch (err) {
+          if (err instanceof MotError && err.rc === 'RC_UNIQUE_VIOLATION') {
+            const { row } = readColumnSet(body, t.schema.def.columns);
+            throw this.fatal(`duplicate insert of key ${t.formatKey(t.keyOf(row))} into table "${t.name}"`);
+          }
+          throw err;
+        }
         return;
       }
       case RedoOp.UPDATE_ROW: {
@@ -235,6 +245,17 @@ class Replayer {
   private fatal(what: string, cause?: unknown): MotError {
     return Errors.recoveryFailed(`${what} (WAL record at LSN ${this.lsn}, file ${this.segment})`, cause);
   }
+}
+
+const transcoders = new WeakMap<Table, RowTranscoder>();
+
+function transcoderFor(t: Table): RowTranscoder {
+  let f = transcoders.get(t);
+  if (!f) {
+    f = compileRowTranscoder(t.schema.def.columns, t.schema.layout);
+    transcoders.set(t, f);
+  }
+  return f;
 }
 
 function withoutKey(table: Table, row: Row): Row {

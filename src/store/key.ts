@@ -80,10 +80,22 @@ export function appendGreatest<K extends KeyPrimitive>(tree: BTree<K, number>, k
   }
   const keys = node.keys;
   const values = node.values;
-  if (node.isShared || keys.length >= t._maxNodeSize || values === undefined || values.length !== keys.length) return false;
-  if (t._compare(key, keys[keys.length - 1] as K) <= 0) return false;
-  keys.push(key);
-  values.push(value);
+  if (node.isShared || values === undefined || values.length !== keys.length) return clearPath(depth);
+  if (t._compare(key, keys[keys.length - 1] as K) <= 0) return clearPath(depth);
+  if (keys.length < t._maxNodeSize) {
+    keys.push(key);
+    values.push(value);
+  } else {
+    // The rightmost leaf is full: start a new rightmost leaf in its parent, if the parent has room
+    // (sorted-btree itself would shift entries into the left sibling, keeping this leaf full).
+    const parent = depth > 0 ? appendPath[depth - 1]! : undefined;
+    if (parent === undefined || parent.children!.length >= t._maxNodeSize) return clearPath(depth);
+    parent.children!.push(new nodeClasses.BNode([key], [value]) as unknown as RawNode);
+    parent.keys.push(key);
+    parent._size = (parent._size ?? 0) + 1;
+    depth--; // the parent's size and last key are already right
+    appendPath[depth] = undefined;
+  }
   for (let i = 0; i < depth; i++) {
     const p = appendPath[i]!;
     p.keys[p.keys.length - 1] = key;
@@ -94,6 +106,11 @@ export function appendGreatest<K extends KeyPrimitive>(tree: BTree<K, number>, k
 }
 
 const appendPath: (RawNode | undefined)[] = [];
+
+function clearPath(depth: number): false {
+  for (let i = 0; i < depth; i++) appendPath[i] = undefined;
+  return false;
+}
 
 /** sorted-btree's nodes still look the way appendGreatest expects (else it always declines). */
 const appendLayoutOk = ((): boolean => {

@@ -352,6 +352,33 @@ export class Table {
   }
 
   /**
+   * Recovery fast path: allocate a slot on `socket`, let `fill` write the row's null bitmap and
+   * columns into the zeroed slot (e.g. straight from redo bytes, with no row object), then check the
+   * image like insertRaw() and index it. A duplicate primary key throws a unique violation.
+   */
+  insertFilled(socket: number, csn: number, fill: (buf: Buffer, view: DataView, base: number) => void): SlotId {
+    this.checkNotDropped();
+    const slot = this.allocSlot(socket);
+    const base = this.slotBase(slot);
+    const chunk = this.hit!;
+    try {
+      fill(chunk.buf, chunk.view, base);
+    } catch (e) {
+      this.releaseSlot(slot, chunk, base);
+      throw e;
+    }
+    writeFlags(chunk.view, base, ROW_FLAG_LIVE);
+    writeCsn(chunk.view, base, csn);
+    const reason = checkRawRow(chunk.buf, chunk.view, base, this.layout);
+    if (reason !== undefined) {
+      this.releaseSlot(slot, chunk, base);
+      throw Errors.invalidArgument(`row for table "${this.name}"`, reason);
+    }
+    this.indexNewRow(slot, this.primaryKeyAt(chunk, base), chunk, base);
+    return slot;
+  }
+
+  /**
    * Bulk load for recovery: rows given to loadRaw() go into slots at once but into the indexes only
    * at finishLoad(), which builds the primary index bottom-up (rows arrive in key order from a
    * checkpoint; any out-of-order tail is sorted). The table must be empty. Lookups and scans must
