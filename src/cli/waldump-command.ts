@@ -2,7 +2,8 @@
 
 import { RealDisk } from '../io/real-disk.js';
 import { joinPath } from '../io/disk.js';
-import { defaultConfig, loadMotConf } from '../config/config.js';
+import { loadMotConf } from '../config/config.js';
+import { inferSegmentBytes } from '../tools/inspect.js';
 import { parseSegmentFileName } from '../wal/wal-format.js';
 import { dumpWal, formatWalDumpRecord } from '../tools/waldump.js';
 import { alignTable } from '../bench/bench-suite.js';
@@ -42,26 +43,19 @@ export async function walDumpCommand(dir: string, o: WalDumpOptions): Promise<vo
   }
 }
 
-/** The segment size: from --conf, else from the files (a preallocated segment has exactly that size), else the default. */
+/** The segment size: from --conf, else inferred from the segment files (see inferSegmentBytes). */
 async function segmentBytesOf(disk: Disk, walDir: string, conf: string | undefined): Promise<number> {
   if (conf) return (await loadMotConf(conf)).config.walSegmentBytes;
-  const names = (await disk.list(walDir)).filter((n) => parseSegmentFileName(n) !== undefined);
-  // Segment k starts at k * segmentBytes: the gcd of the first LSNs present is the size (or a multiple).
-  const firsts = names.map((n) => parseSegmentFileName(n)!).filter((l) => l > 0);
-  if (firsts.length >= 2 || (firsts.length === 1 && names.length === 2)) return firsts.reduce(gcd);
-  if (names.length === 1) {
-    const f = await disk.open(joinPath(walDir, names[0]!));
+  const segments: { firstLsn: number; bytes: number }[] = [];
+  for (const name of await disk.list(walDir)) {
+    const firstLsn = parseSegmentFileName(name);
+    if (firstLsn === undefined) continue;
+    const f = await disk.open(joinPath(walDir, name));
     try {
-      const size = await f.size();
-      if (size > 0 && (size & (size - 1)) === 0) return size;
+      segments.push({ firstLsn, bytes: await f.size() });
     } finally {
       await f.close();
     }
   }
-  return defaultConfig().walSegmentBytes;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
+  return inferSegmentBytes(segments);
 }

@@ -171,12 +171,16 @@ async function listSegments(disk: Disk, walDir: string): Promise<InspectedSegmen
   return out.sort((a, b) => a.firstLsn - b.firstLsn);
 }
 
-/** Segment k starts at k x size: the gcd of the first LSNs; a lone preallocated segment's size; else the default. */
-export function inferSegmentBytes(segments: readonly InspectedSegment[]): number {
+/**
+ * The WAL segment size, from the files alone (waldump and inspect without a mot.conf): segment k
+ * starts at k x size, so two or more first LSNs give it as their gcd; otherwise a preallocated
+ * segment's file size (a power of two); else the default.
+ */
+export function inferSegmentBytes(segments: readonly { firstLsn: number; bytes: number }[]): number {
   const firsts = segments.map((s) => s.firstLsn).filter((l) => l > 0);
-  if (firsts.length > 0) return firsts.reduce((a, b) => gcd(a, b));
-  const only = segments[0];
-  if (segments.length === 1 && only && only.bytes > 0 && (only.bytes & (only.bytes - 1)) === 0) return only.bytes;
+  if (firsts.length >= 2 || (firsts.length === 1 && segments.length >= 2)) return firsts.reduce((a, b) => gcd(a, b));
+  const sized = segments.find((s) => s.bytes > 0 && (s.bytes & (s.bytes - 1)) === 0 && s.firstLsn % s.bytes === 0);
+  if (sized) return sized.bytes;
   return SEGMENT_BYTES_FALLBACK;
 }
 
