@@ -395,3 +395,35 @@ describe('engine: a failed flush is never a successful commit', () => {
     });
   }
 });
+
+describe('engine: a key inserted then deleted by one transaction', () => {
+  it('stays invisible to it, logs nothing, and aborts it if another transaction commits that key meanwhile (found by the model-based simulation, seed 1253552670)', async () => {
+    const disk = new MemDisk();
+    const e = await open(disk, MODES.asynchronous);
+    await e.createTable(ACCOUNTS);
+    const s1 = e.openSession().begin();
+    const s2 = e.openSession().begin();
+    s1.insert('accounts', { id: 7, owner: 'one', balance: 1n });
+    s2.insert('accounts', { id: 7, owner: 'two', balance: 2n });
+    await s2.commit();
+    expect(s1.delete('accounts', 7)).toBe(true);
+    expect(s1.get('accounts', 7)).toBeUndefined();
+    expect(s1.scan('accounts')).toEqual([]);
+    expect(s1.delete('accounts', 7)).toBe(false);
+    expect(s1.update('accounts', 7, { balance: 3n })).toBe(false);
+    await expectMotError(s1.commit(), '40001');
+
+    await e.flush();
+    const lsn = e.stats().walEndLsn;
+    const alone = e.openSession().begin();
+    alone.insert('accounts', { id: 8, owner: 'x', balance: 0n });
+    alone.delete('accounts', 8);
+    alone.insert('accounts', { id: 8, owner: 'y', balance: 0n });
+    alone.delete('accounts', 8);
+    await alone.commit();
+    await e.flush();
+    expect(e.stats().walEndLsn).toBe(lsn); // nothing logged
+    expect(e.openSession().begin().get('accounts', 8)).toBeUndefined();
+    await e.close();
+  });
+});

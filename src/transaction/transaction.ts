@@ -21,7 +21,11 @@ export interface TransactionOwner {
 }
 
 interface WriteEntry {
-  op: 'insert' | 'update' | 'delete';
+  /**
+   * 'absent': this transaction inserted the key and then deleted it. Nothing is logged or applied,
+   * but the transaction saw the key absent, so it must still be absent at commit (else 40001).
+   */
+  op: 'insert' | 'update' | 'delete' | 'absent';
   key: Value | Value[];
   /** Slot of the committed row this entry changes (update/delete, or insert over a row deleted in this transaction). */
   slot: SlotId | undefined;
@@ -120,7 +124,11 @@ export class Transaction {
     const encKey = table.encodeKey(key);
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
-    if (w && w.op !== 'delete') throw Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(key));
+    if (w && w.op !== 'delete' && w.op !== 'absent') throw Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(key));
+    if (w?.op === 'absent') {
+      mine.set(encKey, { op: 'insert', key, slot: undefined, row: { ...row }, replacesRow: false });
+      return;
+    }
     if (w) {
       mine.set(encKey, { op: 'update', key, slot: w.slot, row: { ...row }, replacesRow: true });
       return;
@@ -141,7 +149,7 @@ export class Transaction {
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
     if (w) {
-      if (w.op === 'delete') return false;
+      if (w.op === 'delete' || w.op === 'absent') return false;
       Object.assign(w.row, changes);
       return true;
     }
@@ -158,8 +166,8 @@ export class Transaction {
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
     if (w) {
-      if (w.op === 'delete') return false;
-      if (w.op === 'insert') mine.delete(encKey);
+      if (w.op === 'delete' || w.op === 'absent') return false;
+      if (w.op === 'insert') mine.set(encKey, { op: 'absent', key, slot: undefined, row: {}, replacesRow: false });
       else mine.set(encKey, { op: 'delete', key, slot: w.slot, row: {}, replacesRow: false });
       return true;
     }
@@ -180,7 +188,10 @@ export class Transaction {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; it cannot commit`);
     const writeCount = this.countWrites();
     if (writeCount === 0) {
-      const conflict = this.unchangedSinceSeen() && this.host.locks.count === 0 ? undefined : this.validateReads();
+      // Nothing to log. Still serializable: what it read (and any key it inserted then deleted, so
+      // saw absent) must be unchanged.
+      const conflict =
+        this.unchangedSinceSeen() && this.host.locks.count === 0 ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
       if (conflict) return this.abortWith(conflict);
       this.end('committed');
       return { csn: 0, redoEntries: 0 };
@@ -272,15 +283,16 @@ export class Transaction {
   }
 
   private imageOf(table: Table, w: WriteEntry): Row | undefined {
-    if (w.op === 'delete') return undefined;
+    if (w.op === 'delete' || w.op === 'absent') return undefined;
     if (w.op === 'insert' || w.replacesRow) return { ...w.row };
     return { ...table.readRow(w.slot!), ...w.row };
   }
 
+  /** Writes that change something (an 'absent' entry changes nothing and logs nothing). */
   private countWrites(): number {
     if (this.writes.size === 0) return 0;
     let n = 0;
-    for (const m of this.writes.values()) n += m.size;
+    for (const m of this.writes.values()) for (const w of m.values()) if (w.op !== 'absent') n++;
     return n;
   }
 
@@ -332,6 +344,9 @@ export class Transaction {
         if (w.op === 'insert' && table.lookupEncoded(encKey) !== undefined) {
           return Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(w.key));
         }
+        if (w.op === 'absent' && table.lookupEncoded(encKey) !== undefined) {
+          return Errors.serializationFailure(table.name, table.formatKey(w.key));
+        }
       }
     }
     return undefined;
@@ -344,6 +359,7 @@ export class Transaction {
       const cols = table.schema.def.columns;
       const isKey = table.schema.isKeyColumn;
       for (const w of m.values()) {
+        if (w.op === 'absent') continue;
         if (w.op === 'insert') enc.addRow(RedoOp.CREATE_ROW, table.id, cols, w.row, null);
         else if (w.op === 'delete') enc.addRow(RedoOp.REMOVE_ROW, table.id, cols, keyRow(table, w.key), isKey);
         else enc.addRow(RedoOp.UPDATE_ROW, table.id, cols, { ...w.row, ...keyRow(table, w.key) }, null);
@@ -360,6 +376,7 @@ export class Transaction {
           table.insertReserved(w.reserved!, w.row, csn);
           continue;
         }
+        if (w.op === 'absent') continue;
         const slot = table.lookup(w.key);
         assert(slot !== undefined, 'a validated update or delete finds its row');
         hook.beforeRowChange(table, slot, csn); // a running checkpoint saves the row's state at its CSN
