@@ -388,8 +388,20 @@ function findFrameSyncedPast(
 ): { lsn: number; syncedLsn: number } | undefined {
   const { bytes, view, firstLsn } = seg;
   const limit = Math.min(bytes.length, segmentBytes) - FRAME_HEADER_BYTES;
+  // The rest of a preallocated segment is mostly zeros. A frame here holds its own (non-zero) LSN,
+  // so positions whose LSN field is zero are skipped a 32-bit word at a time.
+  const words = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : undefined;
   for (let off = fromOff; off <= limit; ) {
     const at = firstLsn + off;
+    if (words !== undefined && words[(off + FrameOffset.LSN) >> 2] === 0 && words[(off + FrameOffset.LSN + 4) >> 2] === 0) {
+      let w = (off + FrameOffset.LSN + 8) >> 2;
+      const wordsEnd = Math.min(words.length, (limit + FrameOffset.LSN + 8) >> 2);
+      while (w < wordsEnd && words[w] === 0) w++;
+      // The next position whose LSN field covers word w (off + 16 or off + 20 = 4w), 8-aligned.
+      const next = (4 * w - FrameOffset.LSN) % FRAME_ALIGN_BYTES === 0 ? 4 * w - FrameOffset.LSN : 4 * w - FrameOffset.LSN - 4;
+      off = Math.max(off + FRAME_ALIGN_BYTES, next);
+      continue;
+    }
     // Cheap filter first: almost no position holds its own LSN.
     if (view.getUint32(off + FrameOffset.LSN, true) !== at >>> 0 || readU64(view, off + FrameOffset.LSN) !== at) {
       off += FRAME_ALIGN_BYTES;
