@@ -2,6 +2,7 @@
 // (scenarios, crashes, faults by kind, commits acknowledged and lost, violations with replay commands).
 // Exit status 1 on any violation; the seed is always printed.
 
+import { int } from './cli-options.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { CRASH_MODELS, type CrashModel } from '../sim/faults.js';
 import type { ConfigInput } from '../config/config.js';
@@ -20,14 +21,6 @@ import { freshSeed } from '../io/random.js';
 export const DISKS: readonly LatencyPresetName[] = ['nvme', 'sata-ssd', 'hdd', 'this-machine', 'instant'];
 
 /** A commander parser for an integer option in [min, max]. */
-export function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
 function faultList(v: string): FaultName[] {
   if (v === 'all') return [...FAULT_NAMES];
   if (v === '' || v === 'none') return [];

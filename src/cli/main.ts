@@ -3,8 +3,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
-import { benchJson, formatBenchTable, runBenchSuite, type BenchMode } from '../bench/bench-suite.js';
-import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
+import { benchJson, formatBenchTable, runBenchSuite } from '../bench/bench-suite.js';
 import { isMotError } from '../errors.js';
 import { recoverCommand } from './recover-command.js';
 import { addShellCommand } from './shell-command.js';
@@ -16,6 +15,7 @@ import { addSimulateCommand } from './simulate-command.js';
 import { walDumpCommand } from './waldump-command.js';
 import { addReportCommand, REPORT_FILE_DEFAULT, writeReport } from './report-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { addWorkloadOptions, int, workloadOptionsFrom } from './cli-options.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -30,24 +30,6 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function oneOf<T extends string>(name: string, values: readonly T[]) {
-  return (v: string): T[] => {
-    const parts = v.split(',').map((s) => s.trim()) as T[];
-    for (const p of parts) if (!values.includes(p)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')} (got "${p}")`);
-    return parts;
-  };
-}
-
-const MODES: readonly BenchMode[] = ['synchronous', 'group', 'asynchronous', 'off'];
-
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -56,45 +38,31 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  program
-    .command('bench')
+  addWorkloadOptions(
+    program
+      .command('bench')
     .description("Benchmark the logging modes on this machine's disk: measures the disk's fdatasync ceiling, then runs each mode on the default workloads and prints commits/s, latency percentiles, flushes, group sizes and WAL bytes per commit.")
     .option('--duration-ms <ms>', 'duration of each run in milliseconds', int('--duration-ms', 100, 3_600_000), 3000)
-    .option('--sessions <n>', 'sessions (clients) per run (default: 1 and 64 for sync and group, 64 for async)', int('--sessions', 1, 10_000))
     .option('--sockets <n>', 'simulated NUMA sockets (sessions are spread equally over them)', int('--sockets', 1, 64), 2)
-    .option('--mode <modes>', `logging modes to run, comma-separated: ${MODES.join(', ')}`, oneOf('--mode', MODES))
-    .option('--workload <names>', `workloads, comma-separated: ${WORKLOADS.join(', ')}`, oneOf('--workload', WORKLOADS))
-    .option('--group-size <n>', 'group_commit_size', int('--group-size', 2, 1000), 16)
-    .option('--group-timeout-us <us>', 'group_commit_timeout in microseconds', int('--group-timeout-us', 100, 200_000), 10_000)
-    .option('--wal-writer-delay-ms <ms>', 'wal_writer_delay (async flush interval) in milliseconds', int('--wal-writer-delay-ms', 1, 10_000), 200)
     .option('--flusher <kind>', 'wal_flusher: auto, committer (the committing thread flushes), thread-pool (libuv), socket-threads (a pinned piscina worker per socket)', (v: string) => {
       if (!['auto', 'committer', 'thread-pool', 'socket-threads'].includes(v)) throw new InvalidArgumentError('--flusher must be auto, committer, thread-pool or socket-threads');
       return v;
     }, 'auto')
-    .option('--preload-rows <n>', 'rows loaded before the update-mix workload', int('--preload-rows', 1, 10_000_000), 10_000)
     .option('--ceiling-ms <ms>', 'how long to measure the disk ceiling', int('--ceiling-ms', 100, 600_000), 2000)
     .option('--dir <path>', 'directory to run in (default: a new temporary directory, removed afterwards)')
-    .option('--seed <n>', 'seed for the workload', int('--seed', 0, 2 ** 31), 1)
-    .option('--no-verify', 'skip reopening each run to check that every acknowledged commit is there')
-    .option('--json <file>', 'also write the figures as JSON to this file')
+      .option('--seed <n>', 'seed for the workload', int('--seed', 0, 2 ** 31), 1),
+  )
     .option('--report <file>', 'at the end, write the HTML report (these results + quick simulated parts) to this file', REPORT_FILE_DEFAULT)
     .option('--no-report', 'do not write the HTML report')
     .action(async (o) => {
       const result = await runBenchSuite({
+        ...workloadOptionsFrom(o),
         durationMs: o.durationMs,
-        sessions: o.sessions,
         sockets: o.sockets,
-        modes: o.mode as BenchMode[] | undefined,
-        workloads: o.workload as WorkloadName[] | undefined,
-        groupCommitSize: o.groupSize,
-        groupCommitTimeoutUs: o.groupTimeoutUs,
-        walWriterDelayMs: o.walWriterDelayMs,
         flusher: o.flusher,
-        preloadRows: o.preloadRows,
         dir: o.dir,
         seed: o.seed,
         ceilingMs: o.ceilingMs,
-        verify: o.verify,
         progress: true,
       });
       process.stdout.write(formatBenchTable(result) + '\n');

@@ -3,25 +3,15 @@
 
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { benchJson, formatBenchTable, type BenchMode } from '../bench/bench-suite.js';
-import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
+import { benchJson, formatBenchTable } from '../bench/bench-suite.js';
 import type { LatencyPresetName } from '../sim/latency.js';
 import { simulateSuite } from '../sim/simulate.js';
 import { TX_CPU_US_DEFAULT } from '../sim/cpu-model.js';
-import { DISKS, int } from './crash-test-command.js';
-
-const MODES: readonly BenchMode[] = ['synchronous', 'group', 'asynchronous', 'off'];
-
-function oneOf<T extends string>(name: string, values: readonly T[]) {
-  return (v: string): T[] => {
-    const parts = v.split(',').map((s) => s.trim()) as T[];
-    for (const p of parts) if (!values.includes(p)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')} (got "${p}")`);
-    return parts;
-  };
-}
+import { DISKS } from './crash-test-command.js';
+import { addWorkloadOptions, int, workloadOptionsFrom } from './cli-options.js';
 
 export function addSimulateCommand(program: Command): void {
-  program
+  const cmd = program
     .command('simulate')
     .description(
       'Run the logging-mode benchmark in virtual time on a described machine and print the same table as `motsim bench`: ' +
@@ -44,34 +34,18 @@ export function addSimulateCommand(program: Command): void {
     })
     .option('--cpu-threads <n>', 'cores that execute transactions (default: sockets x cores per socket; 1 models motsim bench, whose engine runs on one JavaScript thread)', int('--cpu-threads', 1, 65_536))
     .option('--duration-ms <ms>', 'virtual duration of each run in milliseconds', int('--duration-ms', 100, 3_600_000), 3000)
-    .option('--sessions <n>', 'sessions (clients) per run (default: 1 and 64 for sync and group, 64 for async)', int('--sessions', 1, 10_000))
-    .option('--mode <modes>', `logging modes to run, comma-separated: ${MODES.join(', ')}`, oneOf('--mode', MODES))
-    .option('--workload <names>', `workloads, comma-separated: ${WORKLOADS.join(', ')}`, oneOf('--workload', WORKLOADS))
-    .option('--group-size <n>', 'group_commit_size', int('--group-size', 2, 1000), 16)
-    .option('--group-timeout-us <us>', 'group_commit_timeout in microseconds', int('--group-timeout-us', 100, 200_000), 10_000)
-    .option('--wal-writer-delay-ms <ms>', 'wal_writer_delay (async flush interval) in milliseconds', int('--wal-writer-delay-ms', 1, 10_000), 200)
-    .option('--preload-rows <n>', 'rows loaded before the update-mix workload', int('--preload-rows', 1, 10_000_000), 10_000)
     .option('--ceiling-ms <ms>', 'virtual time to measure the simulated disk ceiling', int('--ceiling-ms', 100, 600_000), 2000)
-    .option('--seed <n>', 'seed of the simulation and the workload', int('--seed', 0, 2 ** 31), 1)
-    .option('--no-verify', 'skip reopening each run to check that every acknowledged commit is there')
-    .option('--json <file>', 'also write the figures as JSON to this file')
-    .action(async (o) => {
+    .option('--seed <n>', 'seed of the simulation and the workload', int('--seed', 0, 2 ** 31), 1);
+  addWorkloadOptions(cmd).action(async (o) => {
       const result = await simulateSuite({
         machine: { sockets: o.sockets, coresPerSocket: o.coresPerSocket, disk: o.disk as LatencyPresetName },
+        ...workloadOptionsFrom(o),
         txCpuUs: o.cpuUsPerTx,
         cpuThreads: o.cpuThreads,
         durationMs: o.durationMs,
-        sessions: o.sessions,
         sockets: o.sockets,
-        modes: o.mode as BenchMode[] | undefined,
-        workloads: o.workload as WorkloadName[] | undefined,
-        groupCommitSize: o.groupSize,
-        groupCommitTimeoutUs: o.groupTimeoutUs,
-        walWriterDelayMs: o.walWriterDelayMs,
-        preloadRows: o.preloadRows,
         seed: o.seed,
         ceilingMs: o.ceilingMs,
-        verify: o.verify,
         progress: process.stderr.isTTY,
       });
       const sim = result.simulation;

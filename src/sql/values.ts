@@ -1,7 +1,7 @@
 // Literals to typed column values (with the column's table and name in every error), value
 // comparison for WHERE and ORDER BY, and errors that point at a token of the statement.
 
-import type { ColumnDef, Value } from '../store/schema.js';
+import { sqlTypeName, type ColumnDef, type Value } from '../store/schema.js';
 import { Errors, MotError } from '../errors.js';
 import type { Literal } from './ast.js';
 import type { Token } from './lexer.js';
@@ -74,20 +74,7 @@ function describeLiteral(lit: Literal): string {
 }
 
 export function sqlTypeOf(col: ColumnDef): string {
-  switch (col.type) {
-    case 'int32':
-      return 'integer';
-    case 'int64':
-      return 'bigint';
-    case 'float64':
-      return 'double precision';
-    case 'bool':
-      return 'boolean';
-    case 'varchar':
-      return `varchar(${col.size})`;
-    case 'bytes':
-      return `bytea(${col.size})`;
-  }
+  return sqlTypeName({ type: col.type, sizeBytes: col.size ?? 0 });
 }
 
 /** Order of two non-NULL values of one column type. */

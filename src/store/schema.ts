@@ -273,7 +273,8 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function sqlTypeName(col: { type: ColumnType; sizeBytes: number }): string {
+/** The SQL name of a column's type, for messages (PostgreSQL's spelling). */
+export function sqlTypeName(col: { type: ColumnType; sizeBytes: number }): string {
   switch (col.type) {
     case 'int32':
       return 'integer';

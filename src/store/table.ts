@@ -332,24 +332,13 @@ export class Table {
    * `csn` and LIVE). Checked structurally, then indexed like insert().
    */
   insertRaw(bytes: Uint8Array, socket: number, csn: number): SlotId {
-    this.checkNotDropped();
     if (!(bytes instanceof Uint8Array) || bytes.length !== this.slotBytes) {
+      this.checkNotDropped();
       throw Errors.invalidArgument(`raw row for table "${this.name}"`, `expected ${this.slotBytes} bytes, got ${bytes?.length}`);
     }
-    const slot = this.allocSlot(socket);
-    const base = this.slotBase(slot);
-    const chunk = this.hit!;
-    chunk.buf.set(bytes, base);
-    writeFlags(chunk.view, base, ROW_FLAG_LIVE);
-    writeCsn(chunk.view, base, csn);
-    const reason = checkRawRow(chunk.buf, chunk.view, base, this.layout);
-    if (reason !== undefined) {
-      this.releaseSlot(slot, chunk, base);
-      throw Errors.invalidArgument(`raw row for table "${this.name}"`, reason);
-    }
-    this.indexNewRow(slot, this.primaryKeyAt(chunk, base), chunk, base);
-    return slot;
+    return this.insertFilled(socket, csn, (buf, _view, base) => buf.set(bytes, base));
   }
+
 
   /**
    * Recovery fast path: allocate a slot on `socket`, let `fill` write the row's null bitmap and
