@@ -207,7 +207,7 @@ class Replayer {
         const key = t.keyOf(row);
         const slot = t.lookup(key);
         if (slot === undefined) throw this.fatal(`update of missing row ${t.formatKey(key)} in table "${t.name}"`);
-        t.update(slot, withoutKey(t, row), csn);
+        t.update(slot, t.withoutKeyColumns(row), csn);
         return;
       }
       case RedoOp.REMOVE_ROW: {
@@ -258,8 +258,3 @@ function transcoderFor(t: Table): RowTranscoder {
   return f;
 }
 
-function withoutKey(table: Table, row: Row): Row {
-  const out: Row = { ...row };
-  for (const name of table.schema.def.primaryKey) delete out[name];
-  return out;
-}

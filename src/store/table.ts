@@ -283,6 +283,13 @@ export class Table {
 
   // ---- writes ----
 
+  /** A copy of `row` without its primary-key columns (what update() may be given for a whole-row image). */
+  withoutKeyColumns(row: Row): Row {
+    const out: Row = { ...row };
+    for (const name of this.pkNames) delete out[name];
+    return out;
+  }
+
   /** What insert (partial = false) and update (partial = true) check, without writing. */
   validateRow(row: Row, partial: boolean): void {
     this.schema.checkRow(row, partial);

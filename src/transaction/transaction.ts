@@ -383,7 +383,7 @@ export class Transaction {
         if (w.op === 'delete') {
           hook.rowRemoved(table, w.key, encKey, csn); // the next incremental checkpoint writes a tombstone
           table.remove(slot);
-        } else table.update(slot, w.replacesRow ? withoutKey(table, w.row) : w.row, csn);
+        } else table.update(slot, w.replacesRow ? table.withoutKeyColumns(w.row) : w.row, csn);
       }
     }
     hook.applied(csn);
@@ -433,11 +433,6 @@ function keyRow(table: Table, key: Value | Value[]): Row {
   return row;
 }
 
-function withoutKey(table: Table, row: Row): Row {
-  const out: Row = { ...row };
-  for (const name of table.schema.def.primaryKey) delete out[name];
-  return out;
-}
 
 function compareKeys(a: PrimKey, b: PrimKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
