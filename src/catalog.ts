@@ -16,6 +16,7 @@ export class Catalog {
 
   /** Validate a definition and reserve an id (nothing is created yet). */
   prepareCreate(def: TableDef): { id: number; schema: TableSchema } {
+    const schema = TableSchema.create(def); // checks the definition itself first (a null one included)
     if (this.byName.has(def.name)) {
       throw new MotError({
         code: 'MOT_ERROR_INVALID_ARG',
@@ -24,7 +25,6 @@ export class Catalog {
         message: `relation "${def.name}" already exists`,
       });
     }
-    const schema = TableSchema.create(def);
     return { id: this.nextId++, schema };
   }
 

@@ -27,7 +27,7 @@ import { LockTable } from './transaction/lock-table.js';
 import { Session, type SessionHost } from './transaction/session.js';
 import { chooseCore } from './transaction/affinity.js';
 import { RedoEncoder } from './redo/redo-encoder.js';
-import { RedoOp } from './redo/redo-format.js';
+import { RedoOp, type RedoOpCode } from './redo/redo-format.js';
 import type { CommitObserver, LogStats, RedoLogHandler } from './commit-group/redo-log-handler.js';
 import { createRedoLogHandler } from './commit-group/create-handler.js';
 import { WalWriter } from './wal/wal-writer.js';
@@ -127,6 +127,8 @@ export class Engine implements SessionHost {
   private statsReporter: StatsReporter | undefined;
   private readonly transactionsEnded = { committed: 0, aborted: 0 };
   private diskProbeAtUs = Number.NEGATIVE_INFINITY;
+  /** Set when a logged transaction could not be applied in memory (a bug): writes are refused from then on. */
+  private applyFailure: MotError | undefined;
   private checkpoints!: Checkpointer;
   /** Checkpoint capture and commit tracking, called by Transaction.apply. */
   applyHook!: Checkpointer;
@@ -284,6 +286,7 @@ export class Engine implements SessionHost {
 
   writeRefusal(): MotError | undefined {
     if (this.closing) return this.closing;
+    if (this.applyFailure) return this.applyFailure;
     const failed = this.wal?.failed;
     if (!failed) return undefined;
     if (this.wal!.failedForSpace && this.mode !== 'asynchronous') {
@@ -295,6 +298,12 @@ export class Engine implements SessionHost {
       return Errors.diskFullReadOnly(failed.message);
     }
     return Errors.engineReadOnly(failed.message);
+  }
+
+  applyFailed(txId: number, cause: unknown): MotError {
+    const error = Errors.applyFailed(txId, cause);
+    this.applyFailure ??= error;
+    return error;
   }
 
   sessionClosed(session: Session): void {
@@ -374,17 +383,11 @@ export class Engine implements SessionHost {
     const refused = this.writeRefusal();
     if (refused) throw refused;
     const table = this.catalog.get(name);
-    if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the drop`);
     this.checkpoints.refuseDdlDuringCheckpoint(name);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.DROP_TABLE, table.id, undefined);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    this.catalog.drop(table);
-    this.checkpoints.applied(csn);
+    await this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
+      this.catalog.drop(table);
+      this.checkpoints.applied(csn);
+    });
   }
 
   /** Empty a table (a logged TRUNCATE_TABLE transaction). Refused while a checkpoint runs (MOT's rule) or commits run on it. */
@@ -392,18 +395,33 @@ export class Engine implements SessionHost {
     const refused = this.writeRefusal();
     if (refused) throw refused;
     const table = this.catalog.get(name);
-    if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the truncate`);
     this.checkpoints.refuseDdlDuringCheckpoint(name);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.TRUNCATE_TABLE, table.id, undefined);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    table.truncate();
-    this.checkpoints.tableTruncated(table, csn);
-    this.checkpoints.applied(csn);
+    await this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
+      table.truncate();
+      this.checkpoints.tableTruncated(table, csn);
+      this.checkpoints.applied(csn);
+    });
+  }
+
+  /**
+   * Log a DDL transaction on one existing table and apply it once the log allows. The table is
+   * locked whole from before its CSN is taken until it is applied: a transaction that touches the
+   * table meanwhile aborts (40001), so the DDL's place in the CSN order, the log and memory agree.
+   */
+  private async logTableDdl(table: Table, op: RedoOpCode, verb: string, apply: (csn: number) => void): Promise<void> {
+    if (!this.locks.tryLockTable(table, this)) throw Errors.invalidState(`table "${table.name}" has commits in progress; retry the ${verb}`);
+    try {
+      const enc = this.redoEncoder;
+      enc.reset();
+      enc.addDdl(op, table.id, undefined);
+      const csn = this.nextCsn();
+      const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+      const logged = this.log.commit(buffers, 0);
+      if (logged) await logged;
+      apply(csn);
+    } finally {
+      this.locks.unlockTable(table, this);
+    }
   }
 
   /**

@@ -392,6 +392,16 @@ export const Errors = {
       message: `the engine is read-only until disk space returns: ${reason}`,
     });
   },
+  /** A durable transaction could not be applied in memory (a bug: every check runs before logging). */
+  applyFailed(txId: number, cause: unknown): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INTERNAL',
+      rc: 'RC_PANIC',
+      sqlstate: 'internal_error',
+      message: `internal error: transaction ${txId} was logged but applying it in memory failed (${describeCause(cause)}); its redo is in the WAL, and the engine refuses writes until it is reopened (recovery replays the log)`,
+      cause,
+    });
+  },
   /** VACUUM could not take its exclusive table lock within its bound. */
   tableLockTimeout(table: string, statement: string, waitedMs: number): MotError {
     return new MotError({

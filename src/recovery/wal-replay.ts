@@ -89,6 +89,8 @@ class Replayer {
   private nextSocket = 0;
   private lsn = 0;
   private segment = '';
+  /** Rows written by the transaction being replayed, in tables with unique secondary indexes. */
+  private readonly touched: { table: Table; slot: number }[] = [];
 
   constructor(
     private readonly catalog: Catalog,
@@ -138,6 +140,7 @@ class Replayer {
     }
     for (const p of parts) this.applyAll(p.entries, buf.csn);
     this.applyAll(buf.entries, buf.csn);
+    this.checkUniqueKeys();
     this.replayed++;
   }
 
@@ -152,6 +155,20 @@ class Replayer {
       maxCsn: this.maxCsn,
       maxTxId: this.maxTxId,
     };
+  }
+
+  /**
+   * Rows of the transaction being replayed are written without per-row unique checks (its rows may
+   * swap unique values); at its end each row it wrote must hold its unique keys alone, as it did
+   * when the transaction committed.
+   */
+  private checkUniqueKeys(): void {
+    for (const { table, slot } of this.touched) {
+      if (!table.isLive(slot)) continue;
+      const violation = table.uniqueViolationAt(slot);
+      if (violation) throw this.fatal(`the transaction leaves a duplicate unique key: ${violation.message}`);
+    }
+    this.touched.length = 0;
   }
 
   private applyAll(entries: RedoEntry[], csn: number): void {
@@ -191,7 +208,8 @@ class Replayer {
         const body = e.body;
         try {
           // Straight from the redo bytes into the slot; the primary index refuses a duplicate key.
-          t.insertFilled(this.socket(), csn, (buf, _view, base) => transcode(body, buf, base));
+          const slot = t.insertFilled(this.socket(), csn, (buf, _view, base) => transcode(body, buf, base), true);
+          if (t.uniqueIndexNames.length > 0) this.touched.push({ table: t, slot });
         } catch (err) {
           if (err instanceof MotError && err.rc === 'RC_UNIQUE_VIOLATION') {
             const { row } = readColumnSet(body, t.schema.def.columns);
@@ -207,7 +225,8 @@ class Replayer {
         const key = t.keyOf(row);
         const slot = t.lookup(key);
         if (slot === undefined) throw this.fatal(`update of missing row ${t.formatKey(key)} in table "${t.name}"`);
-        t.update(slot, t.withoutKeyColumns(row), csn);
+        t.update(slot, t.withoutKeyColumns(row), csn, true);
+        if (t.uniqueIndexNames.length > 0) this.touched.push({ table: t, slot });
         return;
       }
       case RedoOp.REMOVE_ROW: {

@@ -5,6 +5,7 @@
 import type { ColumnDef, Row, Value } from '../store/schema.js';
 import { bitmapBytes } from './redo-format.js';
 import { Errors } from '../errors.js';
+import { columnReadSource, columnValue } from '../store/column-access.js';
 
 /** A growable little-endian byte writer, reused across commits (the commit path allocates little). */
 export class ByteWriter {
@@ -88,7 +89,7 @@ export function writeColumnSetGeneric(
   for (let i = 0; i < n; i++) {
     const col = columns[i]!;
     if (present !== null && !present(i)) continue;
-    const v = row[col.name];
+    const v = columnValue(row, col.name);
     if (v === undefined) continue;
     w.buf[presentAt + (i >> 3)]! |= 1 << (i & 7);
     if (v === null) {
@@ -232,7 +233,7 @@ export function compileColumnSetCodec(columns: readonly ColumnDef[]): ColumnSetC
     const byte = i >> 3;
     const bit = 1 << (i & 7);
     enc.push(
-      `v = row[${key}];`,
+      `v = ${columnReadSource('row', col.name)};`,
       `if (v !== undefined) { buf[p0 + ${byte}] |= ${bit};`,
       `  if (v === null) buf[p0 + ${mapBytes + byte}] |= ${bit}; else { ${encodeValue(col, i)} } }`,
     );

@@ -23,6 +23,7 @@ import * as SortedBTreeNamespace from 'sorted-btree';
 import { Errors } from '../errors.js';
 import { TypeCode } from './row-layout.js';
 import { describeValue, type ColumnInfo, type Value } from './schema.js';
+import { columnValue } from './column-access.js';
 
 export type KeyPrimitive = number | bigint | string;
 export type KeyKind = 'number' | 'float' | 'int64' | 'string';
@@ -329,9 +330,9 @@ export class KeyCodec {
   /** Key of a validated row (key columns present and non-null). */
   fromRow(row: Readonly<Record<string, Value>>): KeyPrimitive {
     const single = this.single;
-    if (single !== undefined) return singlePrimitive(single.typeCode, row[single.name] as Exclude<Value, null>);
+    if (single !== undefined) return singlePrimitive(single.typeCode, columnValue(row, single.name) as Exclude<Value, null>);
     let out = '';
-    for (const col of this.columns) out += encodeNullable(col, row[col.name]);
+    for (const col of this.columns) out += encodeNullable(col, columnValue(row, col.name));
     return out;
   }
 

@@ -19,6 +19,7 @@
 // one row state has exactly one byte image (checkpoints can compare and checksum raw rows).
 
 import type { Row, Value } from './schema.js';
+import { columnReadSource } from './column-access.js';
 
 export const TypeCode = { int32: 0, int64: 1, float64: 2, bool: 3, varchar: 4, bytes: 5 } as const;
 export type TypeCodeValue = (typeof TypeCode)[keyof typeof TypeCode];
@@ -262,7 +263,7 @@ export function compileRowCodec(layout: RowLayout): RowCodec {
     const bitAt = `base + ${layout.nullBitmapOffset + (c.index >> 3)}`;
     const mask = 1 << (c.index & 7);
     const p = `base + ${c.offset}`;
-    enc.push(`v = row[${key}]; if (v === null || v === undefined) buf[${bitAt}] |= ${mask}; else ${writeExpr(c, p)};`);
+    enc.push(`v = ${columnReadSource('row', c.name)}; if (v === null || v === undefined) buf[${bitAt}] |= ${mask}; else ${writeExpr(c, p)};`);
     dec.push(`${key}: (buf[${bitAt}] & ${mask}) !== 0 ? null : ${readExpr(c, p)},`);
   }
   const source =

@@ -12,6 +12,7 @@ import {
   type RowLayout,
   type TypeCodeValue,
 } from './row-layout.js';
+import { columnReadSource } from './column-access.js';
 
 export type ColumnType = 'int32' | 'int64' | 'float64' | 'bool' | 'varchar' | 'bytes';
 
@@ -103,15 +104,15 @@ export class TableSchema {
   /** Whether column position i is part of the primary key. A bound function: safe to pass around. */
   readonly isKeyColumn: (i: number) => boolean;
   private readonly byName: ReadonlyMap<string, number>;
-  /** Compiled per-column checks; returns how many of the table's columns the row defines. */
-  private readonly checkColumns: (row: Row, partial: boolean) => number;
+  /** Compiled per-column checks and rebuild (see normalizeRow). */
+  private readonly normalizeColumns: (row: Row, partial: boolean) => NormalizedRow;
 
   private constructor(readonly def: TableDef, columns: ColumnInfo[], layout: RowLayout, primaryKey: number[], indexes: IndexInfo[]) {
     this.name = def.name;
     this.columns = columns;
     this.layout = layout;
     this.codec = compileRowCodec(layout);
-    this.checkColumns = compileRowChecker(def.name, columns);
+    this.normalizeColumns = compileRowNormalizer(def.name, columns);
     this.rowBytes = layout.rowBytes;
     this.dataBytes = layout.dataBytes;
     this.primaryKey = primaryKey;
@@ -170,17 +171,30 @@ export class TableSchema {
   }
 
   /**
-   * Checks a row for insert (partial = false: every NOT NULL column present) or update
-   * (partial = true: only the given columns). Unknown column names are refused.
+   * A row from the API boundary, checked and rebuilt: for insert (partial = false) every column, an
+   * absent nullable one as NULL (so the redo entry and the slot always hold a full row); for update
+   * (partial = true) only the columns given. Values as rows hold them (int64 as bigint, bytes
+   * copied). Refuses a non-object, an unknown column name, NULL in a NOT NULL column and any value
+   * that does not fit its column, naming the table and column. `undefined` counts as absent.
    */
-  checkRow(row: Row, partial: boolean): void {
-    const present = this.checkColumns(row, partial);
+  normalizeRow(input: unknown, partial: boolean): Row {
+    if (input === null || typeof input !== 'object' || Array.isArray(input) || input instanceof Uint8Array) {
+      throw Errors.invalidArgument(`row for table "${this.name}"`, `expected an object of column values, got ${describeValue(input)}`);
+    }
+    const row = input as Row;
+    const out = this.normalizeColumns(row, partial);
     let keys = 0;
     for (const _ in row) keys++;
-    if (keys !== present) {
+    if (keys !== out.present) {
       // Some key is not a column (or is a column set to undefined, which counts as absent).
       for (const k in row) if (!this.byName.has(k)) throw Errors.undefinedColumn(this.name, k);
     }
+    return out.row;
+  }
+
+  /** normalizeRow() without keeping the result: the checks only. */
+  checkRow(row: Row, partial: boolean): void {
+    this.normalizeRow(row, partial);
   }
 
   /** SQL-ish spelling of a column's type for messages: `character varying(80)`. */
@@ -192,27 +206,44 @@ export class TableSchema {
 // ---- value checks (hot path: each branch cheap) ----
 
 /**
- * Straight-line per-column checks with each column a named property load (monomorphic for rows of
- * one shape), like compileRowCodec. Only JSON-quoted names and booleans enter the source.
+ * Straight-line per-column normalization with each column a named property load (monomorphic for
+ * rows of one shape), like compileRowCodec. Only JSON-quoted names and booleans enter the source.
+ * A full row (partial = false) comes out as one object literal holding every column in declared
+ * order, so every row of a table shares one hidden class downstream (codecs, redo encoder).
  */
-function compileRowChecker(table: string, columns: readonly ColumnInfo[]): (row: Row, partial: boolean) => number {
+function compileRowNormalizer(table: string, columns: readonly ColumnInfo[]): (row: Row, partial: boolean) => NormalizedRow {
   const lines = columns.map((c, i) => {
-    const key = JSON.stringify(c.name);
+    const read = columnReadSource('row', c.name);
     return c.nullable
-      ? `v = row[${key}]; if (v !== undefined) { present++; if (v !== null) check(cols[${i}], v); }`
-      : `v = row[${key}]; if (v === undefined) { if (!partial) nullViolation(${i}); } ` +
-          `else { present++; if (v === null) nullViolation(${i}); else check(cols[${i}], v); }`;
+      ? `v = ${read}; if (v !== undefined) { present++; if (v !== null) v = check(cols[${i}], v); } c${i} = v;`
+      : `v = ${read}; if (v === undefined) { if (!partial) nullViolation(${i}); } ` +
+          `else { present++; if (v === null) nullViolation(${i}); else v = check(cols[${i}], v); } c${i} = v;`;
   });
-  const source = `return function checkColumns(row, partial) {\n let v, present = 0;\n ${lines.join('\n ')}\n return present;\n};`;
-  const check = (col: ColumnInfo, v: unknown): void => checkNonNullValue(table, col, v);
+  const locals = columns.map((_, i) => `c${i}`).join(', ');
+  const full = columns.map((c, i) => `${JSON.stringify(c.name)}: c${i} === undefined ? null : c${i}`).join(', ');
+  const partialOut = columns.map((c, i) => `if (c${i} !== undefined) out[${JSON.stringify(c.name)}] = c${i};`).join(' ');
+  const source =
+    `return function normalizeRow(row, partial) {\n let v, present = 0, ${locals};\n ${lines.join('\n ')}\n` +
+    ` if (!partial) return { present, row: { ${full} } };\n const out = {}; ${partialOut}\n return { present, row: out };\n};`;
+  const check = (col: ColumnInfo, v: unknown): Value => checkNonNullValue(table, col, v);
   const nullViolation = (i: number): never => {
     throw Errors.nullViolation(table, columns[i].name);
   };
-  const factory = new Function('cols', 'check', 'nullViolation', source) as (...args: unknown[]) => (row: Row, partial: boolean) => number;
+  const factory = new Function('cols', 'check', 'nullViolation', source) as (...args: unknown[]) => (row: Row, partial: boolean) => NormalizedRow;
   return factory(columns, check, nullViolation);
 }
 
-function checkNonNullValue(table: string, col: ColumnInfo, value: unknown): void {
+interface NormalizedRow {
+  /** Columns the input set (to a value or null; undefined counts as absent). */
+  present: number;
+  row: Row;
+}
+
+/**
+ * Checks a non-null value for its column and returns it as rows hold it: an int64 given as a safe
+ * integer number becomes its bigint; bytes are copied (the caller may reuse its array).
+ */
+function checkNonNullValue(table: string, col: ColumnInfo, value: unknown): Value {
   switch (col.typeCode) {
     case TypeCode.int32:
       if (typeof value !== 'number' || (value | 0) !== value) {
@@ -221,29 +252,29 @@ function checkNonNullValue(table: string, col: ColumnInfo, value: unknown): void
         }
         throw mismatch(table, col, value);
       }
-      return;
+      return value;
     case TypeCode.int64:
       if (typeof value === 'bigint') {
         if (value < INT64_MIN || value > INT64_MAX) throw Errors.valueOutOfRange(table, col.name, 'bigint', String(value));
-        return;
+        return value;
       }
       // A safe integer number is accepted for convenience and stored as its bigint.
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw mismatch(table, col, value);
-      return;
+      return BigInt(value);
     case TypeCode.float64:
       if (typeof value !== 'number') throw mismatch(table, col, value);
-      return;
+      return value;
     case TypeCode.bool:
       if (typeof value !== 'boolean') throw mismatch(table, col, value);
-      return;
+      return value;
     case TypeCode.varchar:
       if (typeof value !== 'string') throw mismatch(table, col, value);
       checkVarchar(table, col, value);
-      return;
+      return value;
     default:
       if (!(value instanceof Uint8Array)) throw mismatch(table, col, value);
       if (value.length > col.sizeBytes) throw Errors.valueTooLong(table, col.name, sqlTypeName(col), value.length);
-      return;
+      return new Uint8Array(value);
   }
 }
 
@@ -270,6 +301,10 @@ export function describeValue(value: unknown): string {
   if (value instanceof Uint8Array) return `bytes(${value.length})`;
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value)}`;
   if (typeof value === 'bigint') return `bigint ${value}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  // Any object, including one without a prototype (String() would throw) or with a hostile toString.
+  if (typeof value === 'object') return Array.isArray(value) ? `an array of ${value.length}` : `an object (${Object.prototype.toString.call(value)})`;
   return `${typeof value} ${String(value)}`;
 }
 

@@ -3,7 +3,7 @@
 // Invariants: a slot is LIVE iff the primary index and every secondary index each hold exactly one
 // entry pointing at it; free slots are all-zero; slot ids change only in vacuum().
 
-import { Errors, assert } from '../errors.js';
+import { Errors, MotError, assert } from '../errors.js';
 import { CHUNK_BYTES, type Chunk, type ChunkPools } from './chunk-pool.js';
 import {
   ROW_FLAGS_OFFSET,
@@ -28,7 +28,8 @@ import {
   type BTree,
   type KeyPrimitive,
 } from './key.js';
-import type { ColumnInfo, IndexInfo, Row, TableSchema, Value } from './schema.js';
+import { describeValue, type ColumnInfo, type IndexInfo, type Row, type TableSchema, type Value } from './schema.js';
+import { columnValue } from './column-access.js';
 
 /**
  * Address of a row slot: chunkNumber * slotsPerChunk + slotIndex, where chunkNumber indexes the
@@ -54,6 +55,22 @@ export interface ScanOptions {
   reverse?: boolean;
   /** Whether `to` itself (or, for a composite prefix, every key starting with it) is in range. */
   toInclusive?: boolean;
+}
+
+/** Bounds of a scan as primary-index keys (see Table.encodeRange). */
+export interface KeyRange {
+  readonly lo: KeyPrimitive | undefined;
+  readonly hi: KeyPrimitive | undefined;
+  readonly hiInclusive: boolean;
+}
+
+/** A scan's row limit: undefined (none) or an integer >= 0, else a MotError naming the table. */
+export function checkScanLimit(table: string, limit: unknown): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof limit !== 'number' || !(limit >= 0) || (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))) {
+    throw Errors.invalidArgument(`scan limit on table "${table}"`, `must be an integer >= 0, got ${describeValue(limit)}`);
+  }
+  return limit;
 }
 
 export interface TableMemory {
@@ -108,6 +125,8 @@ export class Table {
   private loading: { keys: KeyPrimitive[]; slots: SlotId[] } | undefined;
   private readonly secondaries: readonly SecondaryIndex[];
   private readonly byIndexName: ReadonlyMap<string, SecondaryIndex>;
+  /** The unique ones among `secondaries`, in order. */
+  private readonly uniques: readonly SecondaryIndex[];
   private readonly allocPurpose: string;
 
   private chunks: (Chunk | undefined)[] = [];
@@ -141,6 +160,7 @@ export class Table {
     this.primary = newTree<KeyPrimitive>(this.pk.compare);
     this.secondaries = schema.indexes.map((info) => new SecondaryIndex(info, schema.name, schema.columns));
     this.byIndexName = new Map(this.secondaries.map((ix) => [ix.info.name, ix]));
+    this.uniques = this.secondaries.filter((ix) => ix.info.unique);
     this.allocPurpose = `rows of table "${schema.name}"`;
   }
 
@@ -218,14 +238,20 @@ export class Table {
    * insert/remove it re-seeks past the last key it yielded.
    */
   scan(from?: Value | Value[], to?: Value | Value[], options: ScanOptions = {}): Iterable<SlotId> {
+    const range = this.encodeRange(from, to, options.toInclusive === true);
+    const limit = checkScanLimit(this.name, options.limit);
+    return options.reverse === true ? this.scanDown(range.lo, range.hi, range.hiInclusive, limit) : this.scanUp(range.lo, range.hi, range.hiInclusive, limit);
+  }
+
+  /**
+   * A scan's bounds as primary-index keys: [from, to) or [from, to]; a composite prefix `to` with
+   * toInclusive covers every key starting with it. Checks the bounds' shape and types.
+   */
+  encodeRange(from: Value | Value[] | undefined, to: Value | Value[] | undefined, toInclusive: boolean): KeyRange {
     this.checkNotDropped();
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    if (!(limit >= 0) || (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))) {
-      throw Errors.invalidArgument(`scan limit on table "${this.name}"`, `must be an integer >= 0, got ${limit}`);
-    }
     const lo = from === undefined ? undefined : this.pk.encode(from, true);
     let hi: KeyPrimitive | undefined;
-    let hiInclusive = options.toInclusive === true;
+    let hiInclusive = toInclusive;
     if (to !== undefined) {
       hi = this.pk.encode(to, true);
       if (this.pk.isPrefix(to) && hiInclusive) {
@@ -233,7 +259,36 @@ export class Table {
         hiInclusive = false;
       }
     }
-    return options.reverse === true ? this.scanDown(lo, hi, hiInclusive, limit) : this.scanUp(lo, hi, hiInclusive, limit);
+    return { lo, hi, hiInclusive };
+  }
+
+  /** (primary key, slot) pairs in key order over `range` (ascending), with the same guarantees as scan(). */
+  *scanPairs(range: KeyRange): Generator<[KeyPrimitive, SlotId]> {
+    for (const slot of this.scanUp(range.lo, range.hi, range.hiInclusive, Number.POSITIVE_INFINITY)) yield [this.primaryKeyOfSlot(slot), slot];
+  }
+
+  /** The primary-index key of the live row at `slot` (what encodeKey() gives for its key). */
+  primaryKeyOfSlot(slot: SlotId): KeyPrimitive {
+    const base = this.locate(slot);
+    return this.primaryKeyAt(this.hit!, base);
+  }
+
+  /** Rows whose primary key is in `range` (a scan validating itself counts again: a phantom changes the count). */
+  countRange(range: KeyRange): number {
+    let n = 0;
+    for (const _ of this.scanUp(range.lo, range.hi, range.hiInclusive, Number.POSITIVE_INFINITY)) n++;
+    return n;
+  }
+
+  /** Whether the primary key `key` (an encodeKey() result) is in `range`. */
+  inRange(key: KeyPrimitive, range: KeyRange): boolean {
+    const cmp = this.pk.compare;
+    if (range.lo !== undefined && cmp(key, range.lo) < 0) return false;
+    if (range.hi !== undefined) {
+      const c = cmp(key, range.hi);
+      if (c > 0 || (c === 0 && !range.hiInclusive)) return false;
+    }
+    return true;
   }
 
   /** Slots whose index key equals `key` (a prefix of a composite index key matches all it starts). */
@@ -247,6 +302,68 @@ export class Table {
       out.push(pair[1]);
     }
     return out;
+  }
+
+  // ---- unique secondary indexes (checked by a committing transaction before its redo is logged) ----
+
+  /** Names of the unique secondary indexes; a unique index is referred to by its position here. */
+  get uniqueIndexNames(): readonly string[] {
+    return this.uniques.map((ix) => ix.info.name);
+  }
+
+  /**
+   * The key a row would have in each unique index (by position), or undefined where one of its
+   * columns is NULL (NULLs never conflict). `row` is a full row (every column).
+   */
+  uniqueKeysOf(row: Row): (string | undefined)[] {
+    return this.uniques.map((ix) => {
+      const values = ix.columns.map((c) => {
+        const v = columnValue(row, c.name);
+        return v === undefined ? null : v;
+      });
+      return values.includes(null) ? undefined : ix.codec.encodeStringKey(values);
+    });
+  }
+
+  /** uniqueKeysOf() for the live row at `slot`. */
+  uniqueKeysAtSlot(slot: SlotId): (string | undefined)[] {
+    const base = this.locate(slot);
+    const chunk = this.hit!;
+    return this.uniques.map((ix) => {
+      const values = this.indexValuesAt(ix, chunk, base);
+      return values.includes(null) ? undefined : ix.codec.encodeStringKey(values);
+    });
+  }
+
+  /** Slots of every live row holding `key` (from uniqueKeysOf) in unique index `u`. */
+  uniqueHolders(u: number, key: string): SlotId[] {
+    const ix = this.uniques[u]!;
+    const out: SlotId[] = [];
+    for (const pair of ix.tree.entries(key, this.pairScratch as unknown as [string, SlotId])) {
+      if (!pair[0].startsWith(key)) break;
+      out.push(pair[1]);
+    }
+    return out;
+  }
+
+  /** `(email)=(a@x)` for unique index `u` and a full row, for a unique-violation message. */
+  formatUniqueKey(u: number, row: Row): string {
+    const ix = this.uniques[u]!;
+    return formatKeyValues(ix.columnNames, ix.columns.map((c) => columnValue(row, c.name) ?? null));
+  }
+
+  /**
+   * After rows were written with `uniqueChecked` (WAL replay of one transaction): the first unique
+   * index in which the row at `slot` shares its key with another row, as an error, or undefined.
+   */
+  uniqueViolationAt(slot: SlotId): MotError | undefined {
+    const keys = this.uniqueKeysAtSlot(slot);
+    for (let u = 0; u < keys.length; u++) {
+      const key = keys[u];
+      if (key === undefined) continue;
+      if (this.uniqueHolders(u, key).length > 1) return Errors.uniqueViolation(this.name, this.uniques[u]!.info.name, this.formatUniqueKey(u, this.readRow(slot)));
+    }
+    return undefined;
   }
 
   // ---- keys ----
@@ -264,8 +381,8 @@ export class Table {
   /** Primary key of a row object (value, or array for composite); int64 numbers become bigint. */
   keyOf(row: Row): Value | Value[] {
     const cols = this.pkColumns;
-    if (cols.length === 1) return normalizeKeyValue(cols[0], row[cols[0].name]);
-    return cols.map((c) => normalizeKeyValue(c, row[c.name]));
+    if (cols.length === 1) return normalizeKeyValue(cols[0], columnValue(row, cols[0].name));
+    return cols.map((c) => normalizeKeyValue(c, columnValue(row, c.name)));
   }
 
   keyOfSlot(slot: SlotId): Value | Value[] {
@@ -285,8 +402,12 @@ export class Table {
 
   /** A copy of `row` without its primary-key columns (what update() may be given for a whole-row image). */
   withoutKeyColumns(row: Row): Row {
-    const out: Row = { ...row };
-    for (const name of this.pkNames) delete out[name];
+    const out: Row = {};
+    for (const c of this.layout.columns) {
+      if (this.schema.isKeyColumn(c.index)) continue;
+      const v = columnValue(row, c.name);
+      if (v !== undefined) out[c.name] = v;
+    }
     return out;
   }
 
@@ -322,15 +443,15 @@ export class Table {
     this.releaseSlot(slot, this.hit!, base);
   }
 
-  /** insertChecked() into a slot from reserveSlot(). */
-  insertReserved(slot: SlotId, row: Row, csn: number): SlotId {
+  /** insertChecked() into a slot from reserveSlot(); `uniqueChecked` as for update(). */
+  insertReserved(slot: SlotId, row: Row, csn: number, uniqueChecked = false): SlotId {
     const key = this.pk.fromRow(row);
     const base = this.slotBase(slot);
     const chunk = this.hit!;
     this.codec.encode(chunk.buf, chunk.view, base, row);
     writeCsn(chunk.view, base, csn);
     chunk.buf[base + ROW_FLAGS_OFFSET] = ROW_FLAG_LIVE;
-    this.indexNewRow(slot, key, chunk, base);
+    this.indexNewRow(slot, key, chunk, base, uniqueChecked);
     return slot;
   }
 
@@ -352,7 +473,7 @@ export class Table {
    * columns into the zeroed slot (e.g. straight from redo bytes, with no row object), then check the
    * image like insertRaw() and index it. A duplicate primary key throws a unique violation.
    */
-  insertFilled(socket: number, csn: number, fill: (buf: Buffer, view: DataView, base: number) => void): SlotId {
+  insertFilled(socket: number, csn: number, fill: (buf: Buffer, view: DataView, base: number) => void, uniqueChecked = false): SlotId {
     this.checkNotDropped();
     const slot = this.allocSlot(socket);
     const base = this.slotBase(slot);
@@ -370,7 +491,7 @@ export class Table {
       this.releaseSlot(slot, chunk, base);
       throw Errors.invalidArgument(`row for table "${this.name}"`, reason);
     }
-    this.indexNewRow(slot, this.primaryKeyAt(chunk, base), chunk, base);
+    this.indexNewRow(slot, this.primaryKeyAt(chunk, base), chunk, base, uniqueChecked);
     return slot;
   }
 
@@ -438,25 +559,28 @@ export class Table {
 
   /**
    * Writes only the given columns and sets the version to `csn`. Primary key columns may not change;
-   * secondary indexes follow the new values (a unique one refuses a duplicate before anything changes).
+   * secondary indexes follow the new values. A unique index refuses a duplicate before anything
+   * changes, unless `uniqueChecked`: the caller has established that the whole transaction's final
+   * state is unique (a committing transaction, or WAL replay verifying at the transaction's end), so
+   * a value two rows swap may be held twice for a moment.
    */
-  update(slot: SlotId, changes: Row, csn: number): void {
+  update(slot: SlotId, changes: Row, csn: number, uniqueChecked = false): void {
     const base = this.locate(slot);
     const chunk = this.hit!;
     this.schema.checkRow(changes, true);
     this.updateCount++;
     for (const col of this.pkColumns) {
-      const v = changes[col.name];
+      const v = columnValue(changes, col.name);
       if (v !== undefined && !this.sameKeyValue(col, v, readColumnAt(chunk.buf, chunk.view, base, this.layout, col.index))) {
         throw Errors.notSupported(
           `changing primary key column "${col.name}" of table "${this.name}" (row ${this.formatKey(this.keyOfSlot(slot))})`,
         );
       }
     }
-    const moves = this.secondaries.length === 0 ? undefined : this.planIndexMoves(slot, chunk, base, changes);
+    const moves = this.secondaries.length === 0 ? undefined : this.planIndexMoves(slot, chunk, base, changes, uniqueChecked);
     const cols = this.layout.columns;
     for (let i = 0; i < cols.length; i++) {
-      const v = changes[cols[i].name];
+      const v = columnValue(changes, cols[i].name);
       if (v !== undefined) writeColumnAt(chunk.buf, chunk.view, base, this.layout, i, v);
     }
     writeCsn(chunk.view, base, csn);
@@ -660,14 +784,14 @@ export class Table {
   }
 
   /** Adds a freshly written slot to every index, undoing everything if a unique key is taken. */
-  private indexNewRow(slot: SlotId, key: KeyPrimitive, chunk: Chunk, base: number): void {
+  private indexNewRow(slot: SlotId, key: KeyPrimitive, chunk: Chunk, base: number, uniqueChecked = false): void {
     if (!appendGreatest(this.primary, key, slot) && !this.primary.setIfNotPresent(key, slot)) {
       const shown = this.formatKey(this.keyOfSlot(slot));
       this.releaseSlot(slot, chunk, base);
       throw Errors.uniqueViolation(this.name, this.schema.primaryKeyName, shown);
     }
     if (typeof key === 'string') this.primaryKeyChars += key.length;
-    this.indexSecondaries(slot, chunk, base, key);
+    this.indexSecondaries(slot, chunk, base, key, uniqueChecked);
     this.rows++;
     this.modCount++;
   }
@@ -676,7 +800,7 @@ export class Table {
    * Adds a row already in the primary index to every secondary index. A unique violation undoes
    * everything for that row (including the primary entry when `key` is given) and throws.
    */
-  private indexSecondaries(slot: SlotId, chunk: Chunk, base: number, key?: KeyPrimitive): void {
+  private indexSecondaries(slot: SlotId, chunk: Chunk, base: number, key?: KeyPrimitive, uniqueChecked = false): void {
     const n = this.secondaries.length;
     if (n > 0) {
       const suffix = this.primarySuffixAt(chunk, base);
@@ -684,7 +808,7 @@ export class Table {
         const ix = this.secondaries[i];
         const values = this.indexValuesAt(ix, chunk, base);
         const prefix = ix.codec.encodeStringKey(values);
-        if (ix.info.unique && this.findUnique(ix, prefix, slot, values) !== undefined) {
+        if (!uniqueChecked && ix.info.unique && this.findUnique(ix, prefix, slot, values) !== undefined) {
           const shown = formatKeyValues(ix.columnNames, values);
           for (let j = 0; j < i; j++) {
             const entry = this.entryPrefixAt(this.secondaries[j], chunk, base) + suffix;
@@ -713,18 +837,21 @@ export class Table {
     return pair[1];
   }
 
-  /** Index entries an update moves, checked for unique conflicts before anything is written. */
-  private planIndexMoves(slot: SlotId, chunk: Chunk, base: number, changes: Row): { ix: SecondaryIndex; from: string; to: string }[] {
+  /** Index entries an update moves, checked for unique conflicts (unless uniqueChecked) before anything is written. */
+  private planIndexMoves(slot: SlotId, chunk: Chunk, base: number, changes: Row, uniqueChecked: boolean): { ix: SecondaryIndex; from: string; to: string }[] {
     const moves: { ix: SecondaryIndex; from: string; to: string }[] = [];
     let suffix: string | undefined;
     for (const ix of this.secondaries) {
-      if (!ix.columns.some((c) => changes[c.name] !== undefined)) continue;
+      if (!ix.columns.some((c) => columnValue(changes, c.name) !== undefined)) continue;
       const oldValues = this.indexValuesAt(ix, chunk, base);
-      const newValues = ix.columns.map((c, i) => (changes[c.name] !== undefined ? changes[c.name] : oldValues[i]));
+      const newValues = ix.columns.map((c, i) => {
+        const v = columnValue(changes, c.name);
+        return v !== undefined ? v : oldValues[i];
+      });
       const oldPrefix = ix.codec.encodeStringKey(oldValues);
       const newPrefix = ix.codec.encodeStringKey(newValues);
       if (oldPrefix === newPrefix) continue;
-      if (ix.info.unique && this.findUnique(ix, newPrefix, slot, newValues) !== undefined) {
+      if (!uniqueChecked && ix.info.unique && this.findUnique(ix, newPrefix, slot, newValues) !== undefined) {
         throw Errors.uniqueViolation(this.name, ix.info.name, formatKeyValues(ix.columnNames, newValues));
       }
       suffix ??= this.primarySuffixAt(chunk, base);

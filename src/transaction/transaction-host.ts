@@ -22,6 +22,12 @@ export interface TransactionHost {
   writeRefusal(): MotError | undefined;
   /** Told about committed writes as they are applied (the checkpoint's capture, src/checkpoint/). */
   readonly applyHook: ApplyHook;
+  /**
+   * Applying the writes of a transaction whose redo was handed to the log failed: a bug, since every
+   * check ran before. The engine stops accepting writes (memory may differ from the log) and returns
+   * the error to give the client.
+   */
+  applyFailed(txId: number, cause: unknown): MotError;
 }
 
 export interface ApplyHook {

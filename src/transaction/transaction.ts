@@ -1,12 +1,19 @@
-// An optimistic (Silo-style OCC) transaction: reads record the version they saw, writes go to a
-// private write set, nothing is logged before commit. Commit locks the write set, validates the read
-// set (a changed version or a row locked by another committer aborts with SQLSTATE 40001), takes a
-// commit sequence number, serializes the redo, hands it to the redo log handler and, once the mode's
-// promise holds (durable for sync/group), applies the writes and releases the locks. So another
-// transaction sees these writes only after the commit is acknowledged, as in MOT.
+// An optimistic (Silo-style OCC) transaction: reads record the version they saw, scans the range
+// they covered, writes go to a private write set, nothing is logged before commit. Commit validates
+// in one synchronous step (the write set's keys not locked by another committer, inserted keys still
+// absent, every read row unchanged, every scanned range holding the same rows, unique-index keys
+// free), takes a commit sequence number, serializes the redo, hands it to the redo log handler and,
+// once the mode's promise holds (durable for sync/group), applies the writes and releases its locks.
+// So another transaction sees these writes only after the commit is acknowledged, as in MOT.
+//
+// Invariants: committed transactions are serializable in CSN order, scans included; every check
+// that can refuse a transaction runs before its redo is handed to the log, so a record in the WAL
+// always replays; a transaction never reads a row other than the one its key names.
 
 import type { Row, Value } from '../store/schema.js';
-import type { Table, SlotId } from '../store/table.js';
+import type { KeyRange, SlotId, Table } from '../store/table.js';
+import { checkScanLimit } from '../store/table.js';
+import { columnValue } from '../store/column-access.js';
 import { Errors, MotError, assert } from '../errors.js';
 import { RedoOp } from '../redo/redo-format.js';
 import type { TransactionHost } from './transaction-host.js';
@@ -29,7 +36,9 @@ interface WriteEntry {
   key: Value | Value[];
   /** Slot of the committed row this entry changes (update/delete, or insert over a row deleted in this transaction). */
   slot: SlotId | undefined;
-  /** Full row image (insert) or the changed columns (update). */
+  /** That row's version when this transaction read it. */
+  version: number;
+  /** Full row image (insert, or update with replacesRow) or the changed columns (update). */
   row: Row;
   /** Insert over a row this transaction deleted: logged and applied as an update of every column. */
   replacesRow: boolean;
@@ -45,6 +54,21 @@ interface ReadEntry {
   version: number;
 }
 
+/** A range this transaction scanned, and how many committed rows it held then (a phantom changes it). */
+interface ScanEntry {
+  table: Table;
+  range: KeyRange;
+  rows: number;
+}
+
+/** The unique-index keys this transaction's final rows hold in one table. */
+interface UniqueClaims {
+  /** `${index}:${key}` -> primary key of the row of this transaction that holds it. */
+  byKey: Map<string, PrimKey>;
+  /** Primary key -> the `${index}:${key}` strings its row holds. */
+  byRow: Map<PrimKey, string[]>;
+}
+
 export type TransactionState = 'active' | 'committing' | 'committed' | 'aborted';
 
 export interface CommitResult {
@@ -57,8 +81,12 @@ export interface CommitResult {
 export class Transaction {
   private readonly writes = new Map<Table, Map<PrimKey, WriteEntry>>();
   private readonly reads: ReadEntry[] = [];
+  private readonly scans: ScanEntry[] = [];
+  private readonly claims = new Map<Table, UniqueClaims>();
+  /** Unique-index keys locked while the commit waits for its flush. */
+  private uniqueLocks: { table: Table; index: number; key: string }[] = [];
   private stateValue: TransactionState = 'active';
-  /** Table.changeCount of each table when this transaction first looked at it (see unchangedSinceSeen). */
+  /** Table.changeCount of each table when this transaction first looked at it (see quiet()). */
   private firstTable: Table | undefined;
   private firstTableChanges = 0;
   private moreTables: Map<Table, number> | undefined;
@@ -81,81 +109,117 @@ export class Transaction {
     const table = this.activeTable(tableName);
     const encKey = table.encodeKey(key);
     const w = this.writes.get(table)?.get(encKey);
-    if (w) return this.imageOf(table, w);
+    if (w) return this.imageOf(table, encKey, w);
     const slot = this.readCommitted(table, key, encKey);
     return slot === undefined ? undefined : table.readRow(slot);
   }
 
-  /** Rows with from <= key <= to (either bound optional), in key order, as this transaction sees them. */
+  /**
+   * Rows with from <= key <= to (either bound optional; a composite prefix covers every key starting
+   * with it), in key order, as this transaction sees them; at most `limit`. The range read (up to the
+   * last row returned when the limit cut it short) is validated at commit: a row inserted into it
+   * by another transaction meanwhile aborts this one (no phantoms).
+   */
   scan(tableName: string, from?: Value | Value[], to?: Value | Value[], options: { limit?: number } = {}): Row[] {
     const table = this.activeTable(tableName);
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (options === null || typeof options !== 'object') throw Errors.invalidArgument(`scan options for table "${table.name}"`, 'must be an object');
+    const limit = checkScanLimit(table.name, options.limit);
+    const range = table.encodeRange(from, to, true);
     const mine = this.writes.get(table);
-    const out: Row[] = [];
-    const seen = new Set<PrimKey>();
-    for (const slot of table.scan(from, to, { toInclusive: true })) {
-      const key = table.keyOfSlot(slot);
-      const encKey = table.encodeKey(key);
-      seen.add(encKey);
-      const w = mine?.get(encKey);
-      if (w) {
-        const img = this.imageOf(table, w);
-        if (img) out.push(img);
-      } else {
-        this.reads.push({ table, key, encKey, slot, version: table.version(slot) });
-        out.push(table.readRow(slot));
-      }
-    }
+    // This transaction's own inserts in range (not in the committed index), merged in key order.
+    const own: [PrimKey, WriteEntry][] = [];
     if (mine) {
-      for (const [encKey, w] of mine) {
-        if (w.op === 'insert' && !seen.has(encKey) && inRange(table, w.key, from, to)) out.push({ ...w.row });
-      }
-      out.sort((a, b) => compareKeys(table.encodeKey(table.keyOf(a)), table.encodeKey(table.keyOf(b))));
+      for (const [encKey, w] of mine) if (w.op === 'insert' && table.inRange(encKey, range)) own.push([encKey, w]);
+      own.sort((a, b) => table.compareEncodedKeys(a[0], b[0]));
     }
-    return out.length > limit ? out.slice(0, limit) : out;
+    const out: Row[] = [];
+    let next = 0;
+    let last: PrimKey | undefined;
+    let committedRows = 0;
+    const ownBefore = (key: PrimKey | undefined): void => {
+      while (next < own.length && out.length < limit && (key === undefined || table.compareEncodedKeys(own[next]![0], key) < 0)) {
+        out.push({ ...own[next]![1].row });
+        last = own[next]![0];
+        next++;
+      }
+    };
+    if (limit > 0) {
+      for (const [encKey, slot] of table.scanPairs(range)) {
+        ownBefore(encKey);
+        if (out.length >= limit) break;
+        committedRows++;
+        last = encKey;
+        const w = mine?.get(encKey);
+        if (w) {
+          // An own insert of a key that appeared since is emitted from `own` (and fails validation).
+          const img = w.op === 'insert' ? undefined : this.imageOf(table, encKey, w);
+          if (img) out.push(img);
+        } else {
+          this.reads.push({ table, key: table.keyOfSlot(slot), encKey, slot, version: table.version(slot) });
+          out.push(table.readRow(slot));
+        }
+        if (out.length >= limit) break;
+      }
+      ownBefore(undefined);
+    }
+    if (limit === 0) return out; // nothing was read
+    // Cut short by the limit: what was read ends at the last row returned.
+    const cut = out.length >= limit && last !== undefined;
+    this.scans.push({ table, range: cut ? { lo: range.lo, hi: last, hiInclusive: true } : range, rows: committedRows });
+    return out;
   }
 
-  // ---- writes (validated now, applied at commit) ----
+  // ---- writes (checked now, applied at commit) ----
 
   insert(tableName: string, row: Row): void {
     const table = this.activeTable(tableName);
-    table.validateRow(row, false);
-    const key = table.keyOf(row);
+    const clean = table.schema.normalizeRow(row, false);
+    const key = table.keyOf(clean);
     const encKey = table.encodeKey(key);
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
-    if (w && w.op !== 'delete' && w.op !== 'absent') throw Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(key));
-    if (w?.op === 'absent') {
-      mine.set(encKey, { op: 'insert', key, slot: undefined, row: { ...row }, replacesRow: false });
-      return;
+    if (w && w.op !== 'delete' && w.op !== 'absent') throw Errors.uniqueViolation(table.name, table.schema.primaryKeyName, table.formatKey(key));
+    let entry: WriteEntry;
+    if (w?.op === 'delete') {
+      entry = { op: 'update', key, slot: w.slot, version: w.version, row: clean, replacesRow: true };
+    } else if (w?.op === 'absent') {
+      entry = { op: 'insert', key, slot: undefined, version: 0, row: clean, replacesRow: false };
+    } else {
+      // Not in the write set: the key must be absent from the committed rows. Either way this is a
+      // read: a refused insert saw the row (validated at commit like any read), an accepted one saw
+      // the key absent (validateWrites() checks at commit that it still is).
+      const slot = table.lookupEncoded(encKey);
+      if (slot !== undefined) {
+        this.reads.push({ table, key, encKey, slot, version: table.version(slot) });
+        throw Errors.uniqueViolation(table.name, table.schema.primaryKeyName, table.formatKey(key));
+      }
+      entry = { op: 'insert', key, slot: undefined, version: 0, row: clean, replacesRow: false };
     }
-    if (w) {
-      mine.set(encKey, { op: 'update', key, slot: w.slot, row: { ...row }, replacesRow: true });
-      return;
-    }
-    // Not recorded as a read: validateWrites() checks at commit that the key is still absent.
-    if (table.lookupEncoded(encKey) !== undefined) throw Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(key));
-    mine.set(encKey, { op: 'insert', key, slot: undefined, row: { ...row }, replacesRow: false });
+    this.claimUniqueKeys(table, encKey, entry);
+    mine.set(encKey, entry);
   }
 
   /** Change some columns of the row with this key. Returns false if there is no such row. */
   update(tableName: string, key: Value | Value[], changes: Row): boolean {
     const table = this.activeTable(tableName);
-    table.validateRow(changes, true);
+    const clean = table.schema.normalizeRow(changes, true);
     for (const pk of table.schema.def.primaryKey) {
-      if (pk in changes) throw Errors.notSupported(`changing primary key column "${pk}" of table "${table.name}" (delete and insert instead)`);
+      if (columnValue(clean, pk) !== undefined) throw Errors.notSupported(`changing primary key column "${pk}" of table "${table.name}" (delete and insert instead)`);
     }
     const encKey = table.encodeKey(key);
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
+    let entry: WriteEntry;
     if (w) {
       if (w.op === 'delete' || w.op === 'absent') return false;
-      Object.assign(w.row, changes);
-      return true;
+      entry = { ...w, row: { ...w.row, ...clean } };
+    } else {
+      const slot = this.readCommitted(table, key, encKey);
+      if (slot === undefined) return false;
+      entry = { op: 'update', key, slot, version: table.version(slot), row: clean, replacesRow: false };
     }
-    const slot = this.readCommitted(table, key, encKey);
-    if (slot === undefined) return false;
-    mine.set(encKey, { op: 'update', key, slot, row: { ...changes }, replacesRow: false });
+    this.claimUniqueKeys(table, encKey, entry);
+    mine.set(encKey, entry);
     return true;
   }
 
@@ -165,15 +229,20 @@ export class Transaction {
     const encKey = table.encodeKey(key);
     const mine = this.writeSet(table);
     const w = mine.get(encKey);
+    let entry: WriteEntry;
     if (w) {
       if (w.op === 'delete' || w.op === 'absent') return false;
-      if (w.op === 'insert') mine.set(encKey, { op: 'absent', key, slot: undefined, row: {}, replacesRow: false });
-      else mine.set(encKey, { op: 'delete', key, slot: w.slot, row: {}, replacesRow: false });
-      return true;
+      entry =
+        w.op === 'insert'
+          ? { op: 'absent', key, slot: undefined, version: 0, row: {}, replacesRow: false }
+          : { op: 'delete', key, slot: w.slot, version: w.version, row: {}, replacesRow: false };
+    } else {
+      const slot = this.readCommitted(table, key, encKey);
+      if (slot === undefined) return false;
+      entry = { op: 'delete', key, slot, version: table.version(slot), row: {}, replacesRow: false };
     }
-    const slot = this.readCommitted(table, key, encKey);
-    if (slot === undefined) return false;
-    mine.set(encKey, { op: 'delete', key, slot, row: {}, replacesRow: false });
+    this.claimUniqueKeys(table, encKey, entry);
+    mine.set(encKey, entry);
     return true;
   }
 
@@ -190,8 +259,7 @@ export class Transaction {
     if (writeCount === 0) {
       // Nothing to log. Still serializable: what it read (and any key it inserted then deleted, so
       // saw absent) must be unchanged.
-      const conflict =
-        this.unchangedSinceSeen() && this.host.locks.count === 0 ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
+      const conflict = this.quiet() ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
       if (conflict) return this.abortWith(conflict);
       this.end('committed');
       return { csn: 0, redoEntries: 0 };
@@ -200,7 +268,9 @@ export class Transaction {
     // Everything from here to host.log.commit() runs without yielding, so no other transaction can
     // interleave: checking for conflicting locks now is as good as taking the locks now.
     const conflict =
-      host.writeRefusal() ?? this.lockConflict() ?? (this.unchangedSinceSeen() ? undefined : this.validateWrites() ?? this.validateReads());
+      host.writeRefusal() ??
+      (this.quiet() ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads()) ??
+      this.checkUniqueKeys();
     if (conflict) return this.abortWith(conflict);
     const csn = host.nextCsn();
     let buffers: Uint8Array[] = NO_BUFFERS;
@@ -226,10 +296,19 @@ export class Transaction {
         this.releaseSlots();
         return this.abortWith(e);
       }
-      this.apply(csn);
-      this.unlockWriteSet();
+      try {
+        this.apply(csn);
+      } catch (e) {
+        return this.abortWith(host.applyFailed(this.txId, e));
+      } finally {
+        this.unlockWriteSet();
+      }
     } else {
-      this.apply(csn);
+      try {
+        this.apply(csn);
+      } catch (e) {
+        return this.abortWith(host.applyFailed(this.txId, e));
+      }
     }
     this.end('committed');
     return { csn, redoEntries: writeCount };
@@ -257,10 +336,14 @@ export class Transaction {
   }
 
   /**
-   * True if no table this transaction looked at has changed since: then nothing it read can have
-   * changed and no key it inserts can have appeared, so optimistic validation has nothing to find.
+   * True if optimistic validation has nothing to find: no table this transaction looked at has
+   * changed since (so no row it read changed, no key it inserted appeared, no scanned range gained a
+   * row) AND no other transaction holds a commit lock (so none with a smaller CSN is still waiting to
+   * apply writes this transaction should have seen: such a committer has changed nothing yet, which
+   * is exactly why the change counts alone cannot see it).
    */
-  private unchangedSinceSeen(): boolean {
+  private quiet(): boolean {
+    if (this.host.locks.count !== 0) return false;
     if (this.firstTable !== undefined && this.firstTable.changeCount !== this.firstTableChanges) return false;
     if (this.moreTables) for (const [t, n] of this.moreTables) if (t.changeCount !== n) return false;
     return true;
@@ -277,15 +360,31 @@ export class Transaction {
 
   /** Look up the committed row and remember what was seen, for validation at commit. */
   private readCommitted(table: Table, key: Value | Value[], encKey: PrimKey): SlotId | undefined {
-    const slot = table.lookup(key);
+    const slot = table.lookupEncoded(encKey);
     this.reads.push({ table, key, encKey, slot, version: slot === undefined ? 0 : table.version(slot) });
     return slot;
   }
 
-  private imageOf(table: Table, w: WriteEntry): Row | undefined {
+  /**
+   * The row a write entry leaves, as this transaction sees it. An update of a committed row merges
+   * its changes into that row, which must still be the row (and version) this transaction read: if
+   * another transaction changed or removed it meanwhile (its slot may even hold another row now),
+   * this transaction cannot commit, and it ends here with 40001.
+   */
+  private imageOf(table: Table, encKey: PrimKey, w: WriteEntry): Row | undefined {
     if (w.op === 'delete' || w.op === 'absent') return undefined;
     if (w.op === 'insert' || w.replacesRow) return { ...w.row };
-    return { ...table.readRow(w.slot!), ...w.row };
+    return { ...table.readRow(this.stillRead(table, encKey, w)), ...w.row };
+  }
+
+  /** The slot of the committed row an update/delete entry read, if unchanged; else abort with 40001. */
+  private stillRead(table: Table, encKey: PrimKey, w: WriteEntry): SlotId {
+    const slot = table.lookupEncoded(encKey);
+    if (slot === undefined || slot !== w.slot || table.version(slot) !== w.version) {
+      this.end('aborted');
+      throw Errors.serializationFailure(table.name, table.formatKey(w.key));
+    }
+    return slot;
   }
 
   /** Writes that change something (an 'absent' entry changes nothing and logs nothing). */
@@ -295,6 +394,90 @@ export class Transaction {
     for (const m of this.writes.values()) for (const w of m.values()) if (w.op !== 'absent') n++;
     return n;
   }
+
+  // ---- unique secondary indexes ----
+
+  /**
+   * Statement time: the unique-index keys of the row `entry` leaves must not be held by another row
+   * of this transaction, nor by a committed row this transaction does not delete or move off that
+   * key. A refusal is a read of the committed holder (validated at commit like any read).
+   */
+  private claimUniqueKeys(table: Table, encKey: PrimKey, entry: WriteEntry): void {
+    const uniques = table.uniqueIndexNames;
+    if (uniques.length === 0) return;
+    let claims = this.claims.get(table);
+    const image = this.imageOf(table, encKey, entry);
+    const keys = image === undefined ? [] : table.uniqueKeysOf(image);
+    const wanted: string[] = [];
+    for (let u = 0; u < keys.length; u++) {
+      const key = keys[u];
+      if (key === undefined) continue;
+      const tag = `${u}:${key}`;
+      const holder = claims?.byKey.get(tag);
+      if (holder !== undefined && holder !== encKey) throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      const committed = this.committedHolder(table, u, key, encKey, tag);
+      if (committed !== undefined) {
+        this.reads.push({ table, key: table.keyOfSlot(committed), encKey: table.primaryKeyOfSlot(committed), slot: committed, version: table.version(committed) });
+        throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      }
+      wanted.push(tag);
+    }
+    if (claims === undefined) {
+      if (wanted.length === 0) return;
+      claims = { byKey: new Map(), byRow: new Map() };
+      this.claims.set(table, claims);
+    }
+    for (const tag of claims.byRow.get(encKey) ?? []) claims.byKey.delete(tag);
+    for (const tag of wanted) claims.byKey.set(tag, encKey);
+    if (wanted.length > 0) claims.byRow.set(encKey, wanted);
+    else claims.byRow.delete(encKey);
+  }
+
+  /**
+   * A committed row holding unique key `key` of index `u` that stays on it when this transaction
+   * commits: not the row `encKey` itself, not a row this transaction deletes or whose final image
+   * holds another key (`tag` not claimed by it).
+   */
+  private committedHolder(table: Table, u: number, key: string, encKey: PrimKey, tag: string): SlotId | undefined {
+    const mine = this.writes.get(table);
+    const claims = this.claims.get(table);
+    for (const slot of table.uniqueHolders(u, key)) {
+      const holderKey = table.primaryKeyOfSlot(slot);
+      if (holderKey === encKey) continue;
+      const w = mine?.get(holderKey);
+      const freed = w !== undefined && (w.op === 'delete' || w.op === 'update') && claims?.byKey.get(tag) !== holderKey;
+      if (!freed) return slot;
+    }
+    return undefined;
+  }
+
+  /**
+   * Commit time, in the synchronous step before the redo is logged: every unique key this
+   * transaction's rows claim is free in the committed rows (as at statement time, against what
+   * committed since) and not locked by another committer. Remembers the keys, to lock them.
+   */
+  private checkUniqueKeys(): MotError | undefined {
+    this.uniqueLocks = [];
+    if (this.claims.size === 0) return undefined;
+    const locks = this.host.locks;
+    for (const [table, claims] of this.claims) {
+      const uniques = table.uniqueIndexNames;
+      for (const [tag, encKey] of claims.byKey) {
+        const colon = tag.indexOf(':');
+        const u = Number(tag.slice(0, colon));
+        const key = tag.slice(colon + 1);
+        const w = this.writes.get(table)!.get(encKey)!;
+        if (locks.uniqueLockedByOther(table, u, key, this)) return Errors.serializationFailure(table.name, table.formatKey(w.key));
+        if (this.committedHolder(table, u, key, encKey, tag) !== undefined) {
+          return Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, this.imageOf(table, encKey, w)!));
+        }
+        this.uniqueLocks.push({ table, index: u, key });
+      }
+    }
+    return undefined;
+  }
+
+  // ---- validation and locks ----
 
   /** A row of the write set locked by another committing transaction, as a serialization failure. */
   private lockConflict(): MotError | undefined {
@@ -316,11 +499,16 @@ export class Transaction {
         assert(got, 'write-set locks are free: lockConflict() ran in the same synchronous step');
       }
     }
+    for (const l of this.uniqueLocks) {
+      const got = locks.tryLockUnique(l.table, l.index, l.key, this);
+      assert(got, 'unique-key locks are free: checkUniqueKeys() ran in the same synchronous step');
+    }
   }
 
   private unlockWriteSet(): void {
     const locks = this.host.locks;
     for (const [table, m] of this.writes) for (const encKey of m.keys()) locks.unlock(table, encKey, this);
+    for (const l of this.uniqueLocks) locks.unlockUnique(l.table, l.index, l.key, this);
   }
 
   private validateReads(): MotError | undefined {
@@ -333,6 +521,12 @@ export class Transaction {
         return Errors.serializationFailure(r.table.name, r.table.formatKey(r.key));
       }
     }
+    for (const s of this.scans) {
+      // Every row the scan returned is checked above; a range holding as many rows as then holds no new one.
+      if (s.table.dropped || locks.lockedInRangeByOther(s.table, s.range, this) || s.table.countRange(s.range) !== s.rows) {
+        return Errors.serializationFailure(s.table.name, `range scanned (a row was inserted into it, or is being written)`);
+      }
+    }
     return undefined;
   }
 
@@ -342,7 +536,7 @@ export class Transaction {
       if (table.dropped) return Errors.tableNotFound(table.name);
       for (const [encKey, w] of m) {
         if (w.op === 'insert' && table.lookupEncoded(encKey) !== undefined) {
-          return Errors.uniqueViolation(table.name, `${table.name}_pkey`, table.formatKey(w.key));
+          return Errors.uniqueViolation(table.name, table.schema.primaryKeyName, table.formatKey(w.key));
         }
         if (w.op === 'absent' && table.lookupEncoded(encKey) !== undefined) {
           return Errors.serializationFailure(table.name, table.formatKey(w.key));
@@ -368,22 +562,26 @@ export class Transaction {
     return enc.finish(this.txId, csn, this.host.clock.wallMs());
   }
 
+  /**
+   * Apply the validated writes with version `csn`. Unique keys were checked for the whole
+   * transaction (checkUniqueKeys), so rows may pass through a value another of its rows is leaving.
+   */
   private apply(csn: number): void {
     const hook = this.host.applyHook;
     for (const [table, m] of this.writes) {
       for (const [encKey, w] of m) {
         if (w.op === 'insert') {
-          table.insertReserved(w.reserved!, w.row, csn);
+          table.insertReserved(w.reserved!, w.row, csn, true);
           continue;
         }
         if (w.op === 'absent') continue;
-        const slot = table.lookup(w.key);
+        const slot = table.lookupEncoded(encKey);
         assert(slot !== undefined, 'a validated update or delete finds its row');
         hook.beforeRowChange(table, slot, csn); // a running checkpoint saves the row's state at its CSN
         if (w.op === 'delete') {
           hook.rowRemoved(table, w.key, encKey, csn); // the next incremental checkpoint writes a tombstone
           table.remove(slot);
-        } else table.update(slot, w.replacesRow ? table.withoutKeyColumns(w.row) : w.row, csn);
+        } else table.update(slot, w.replacesRow ? table.withoutKeyColumns(w.row) : w.row, csn, true);
       }
     }
     hook.applied(csn);
@@ -431,16 +629,4 @@ function keyRow(table: Table, key: Value | Value[]): Row {
   if (pk.length === 1) row[pk[0]!] = key as Value;
   else pk.forEach((name, i) => (row[name] = (key as Value[])[i]!));
   return row;
-}
-
-
-function compareKeys(a: PrimKey, b: PrimKey): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function inRange(table: Table, key: Value | Value[], from?: Value | Value[], to?: Value | Value[]): boolean {
-  const k = table.encodeKey(key);
-  if (from !== undefined && compareKeys(k, table.encodeKey(from)) < 0) return false;
-  if (to !== undefined && compareKeys(k, table.encodeKey(to)) > 0) return false;
-  return true;
 }
