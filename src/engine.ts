@@ -47,6 +47,12 @@ import type { Transaction } from './transaction/transaction.js';
 /** Least time between two automatic probes for disk space after the WAL ran out of it. */
 export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
 
+/** What a DDL statement (createTable, dropTable, truncateTable) did. */
+export interface DdlResult {
+  /** Its commit sequence number: its place in the serial order of all transactions. */
+  csn: number;
+}
+
 /** engine.stats() fields kept by the engine itself (beside the log's and the checkpointer's). */
 export interface EngineAdminStats {
   /** Transactions ended since open, read-only ones included; aborted counts conflicts, errors and rollbacks. */
@@ -280,6 +286,10 @@ export class Engine implements SessionHost {
     return ++this.csn;
   }
 
+  lastCsn(): number {
+    return this.csn;
+  }
+
   nextTxId(): number {
     return ++this.txId;
   }
@@ -363,7 +373,7 @@ export class Engine implements SessionHost {
   }
 
   /** Create a table (a logged DDL transaction; durable per the logging mode when this resolves). */
-  async createTable(def: TableDef): Promise<void> {
+  async createTable(def: TableDef): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
     const { id, schema } = this.catalog.prepareCreate(def);
@@ -376,27 +386,28 @@ export class Engine implements SessionHost {
     if (logged) await logged;
     this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
     this.checkpoints.applied(csn);
+    return { csn };
   }
 
   /** Drop a table (a logged DDL transaction). Fails while transactions are committing on it. */
-  async dropTable(name: string): Promise<void> {
+  async dropTable(name: string): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
     const table = this.catalog.get(name);
     this.checkpoints.refuseDdlDuringCheckpoint(name);
-    await this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
+    return this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
       this.catalog.drop(table);
       this.checkpoints.applied(csn);
     });
   }
 
   /** Empty a table (a logged TRUNCATE_TABLE transaction). Refused while a checkpoint runs (MOT's rule) or commits run on it. */
-  async truncateTable(name: string): Promise<void> {
+  async truncateTable(name: string): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
     const table = this.catalog.get(name);
     this.checkpoints.refuseDdlDuringCheckpoint(name);
-    await this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
+    return this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
       table.truncate();
       this.checkpoints.tableTruncated(table, csn);
       this.checkpoints.applied(csn);
@@ -408,8 +419,9 @@ export class Engine implements SessionHost {
    * locked whole from before its CSN is taken until it is applied: a transaction that touches the
    * table meanwhile aborts (40001), so the DDL's place in the CSN order, the log and memory agree.
    */
-  private async logTableDdl(table: Table, op: RedoOpCode, verb: string, apply: (csn: number) => void): Promise<void> {
-    if (!this.locks.tryLockTable(table, this)) throw Errors.invalidState(`table "${table.name}" has commits in progress; retry the ${verb}`);
+  private async logTableDdl(table: Table, op: RedoOpCode, verb: string, apply: (csn: number) => void): Promise<DdlResult> {
+    const owner = { ddl: verb }; // one lock owner per statement: two DDL statements on a table exclude each other
+    if (!this.locks.tryLockTable(table, owner)) throw Errors.invalidState(`table "${table.name}" has commits or DDL in progress; retry the ${verb}`);
     try {
       const enc = this.redoEncoder;
       enc.reset();
@@ -419,8 +431,9 @@ export class Engine implements SessionHost {
       const logged = this.log.commit(buffers, 0);
       if (logged) await logged;
       apply(csn);
+      return { csn };
     } finally {
-      this.locks.unlockTable(table, this);
+      this.locks.unlockTable(table, owner);
     }
   }
 

@@ -1,6 +1,6 @@
 // motsim's public library API.
 
-export { Engine, type EngineOptions, type RecoveryReport } from './engine.js';
+export { Engine, type EngineOptions, type RecoveryReport, type DdlResult } from './engine.js';
 export { Session } from './transaction/session.js';
 export { Transaction, type CommitResult, type TransactionState } from './transaction/transaction.js';
 export type { TableDef, ColumnDef, ColumnType, Row, Value } from './store/schema.js';
@@ -41,7 +41,9 @@ export {
   type FaultName,
   type ViolationReport,
 } from './sim/crash-test.js';
-export { defaultWorkload, CHECKED_TABLE, type Workload, type WorkloadContext, type RecordedTransaction, type TransactionResult, type DefaultWorkloadOptions } from './sim/workload.js';
+export { CHECKED_TABLE, type Workload, type WorkloadContext, type RecordedTransaction, type TransactionResult } from './sim/workload.js';
+export { defaultWorkload, TYPED_TABLE, PAIRS_TABLE, SCRATCH_TABLE, type DefaultWorkloadOptions } from './sim/default-workload.js';
+export type { RecordedOp, OpOutcome, KeyInput } from './sim/model.js';
 export type { Violation, ViolationKind } from './sim/checker.js';
 export { createWorld, SimWorld, type MachineSpec } from './sim/world.js';
 export { simulateSuite, type SimulateOptions, type SimulateResult } from './sim/simulate.js';

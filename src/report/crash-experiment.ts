@@ -8,6 +8,7 @@ import { SimWorld } from '../sim/world.js';
 import { Ledger } from '../sim/ledger.js';
 import { checkCrash } from '../sim/checker.js';
 import { CHECKED_TABLE, WorkloadRunner } from '../sim/workload.js';
+import { checkedRows, readEngineState } from '../sim/engine-state.js';
 import type { LatencyPresetName } from '../sim/latency.js';
 import type { CrashTestMode } from '../sim/crash-test.js';
 import { Errors } from '../errors.js';
@@ -86,6 +87,7 @@ async function crashOnce(mode: CrashTestMode, seed: number, disk: LatencyPresetN
     return e;
   });
   ledger.startEpoch(0, 0);
+  const base = readEngineState(engine);
   const sessions = Array.from({ length: SESSIONS }, (_, core) => engine.openSession({ core }));
   const runner = new WorkloadRunner(ledger, sessions, world.clock, world.random);
   const t0Us = world.clock.nowUs();
@@ -107,15 +109,11 @@ async function crashOnce(mode: CrashTestMode, seed: number, disk: LatencyPresetN
 
   const restarted = world.restart({ faults: {} });
   const recovered = await restarted.run('recover', open(restarted));
-  const rows = new Map<number, { v: number; pad: string }>();
-  const session = recovered.openSession();
-  const tx = session.begin();
-  for (const r of tx.scan(CHECKED_TABLE.name)) rows.set(Number(r.k), { v: Number(r.v), pad: String(r.pad) });
-  tx.rollback();
-  session.close();
+  const state = readEngineState(recovered);
+  const rows = checkedRows(state);
   await restarted.run('close', recovered.close());
 
-  const check = checkCrash({ mode, ledger, epoch: 0, base: new Map(), recovery: { ok: true, rows }, damage: [] });
+  const check = checkCrash({ mode, ledger, epoch: 0, base, recovery: { ok: true, state }, damage: [] });
   const points: CrashPoint[] = [];
   let lastDurableUs: number | undefined;
   for (const e of ledger.entries) {

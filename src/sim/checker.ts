@@ -7,7 +7,9 @@ import type { LoggingMode } from '../config/config.js';
 import { isMotError } from '../errors.js';
 import { FRAME_HEADER_BYTES, parseSegmentFileName } from '../wal/wal-format.js';
 import type { FaultRecord } from './faults.js';
-import { formatEntry, type Ledger, type LedgerEntry, type RowValue } from './ledger.js';
+import { formatEntry, type Ledger, type LedgerEntry } from './ledger.js';
+import { defText, rowCell, rowText, tableCell, type ModelDb, type RowEffect } from './model.js';
+import { checkSerializable } from './serializability.js';
 
 export type ViolationKind =
   /** A commit the mode promised to keep (sync/group: acknowledged; async: flushed) is gone. */
@@ -26,6 +28,8 @@ export type ViolationKind =
   | 'acknowledged-after-wal-failure'
   /** What a reader of the running engine sees differs from the acknowledged rows. */
   | 'visible-state-mismatch'
+  /** A transaction's reads or outcomes differ from a serial execution in CSN order (an isolation bug). */
+  | 'not-serializable'
   /** The simulation stopped making progress in virtual time. */
   | 'simulation-hang';
 
@@ -47,16 +51,16 @@ export interface Damage {
   detail: string;
 }
 
-/** What recovery did: the rows it brought back and the LSN its WAL replay started from (a checkpoint's, or 0). */
-export type RecoveryOutcome = { ok: true; rows: ReadonlyMap<number, RowValue>; replayedFromLsn?: number } | { ok: false; error: unknown };
+/** What recovery did: every table and row it brought back, and the LSN its WAL replay started from (a checkpoint's, or 0). */
+export type RecoveryOutcome = { ok: true; state: ModelDb; replayedFromLsn?: number } | { ok: false; error: unknown };
 
 export interface CrashCheckInput {
   mode: LoggingMode;
   ledger: Ledger;
   /** The incarnation that crashed. */
   epoch: number;
-  /** Rows when that incarnation started (the previous recovery's result, already checked). */
-  base: ReadonlyMap<number, RowValue>;
+  /** Tables and rows when that incarnation started (the previous recovery's result, already checked). */
+  base: ModelDb;
   recovery: RecoveryOutcome;
   damage: readonly Damage[];
 }
@@ -77,6 +81,8 @@ export interface CrashCheckResult {
   logLength: number;
   prefixLength: number | undefined;
   corruptionReported: boolean;
+  /** Transactions re-executed in CSN order by the serializability check. */
+  serialized: number;
 }
 
 const ENTRIES_SHOWN_MAX = 6;
@@ -95,6 +101,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   const acked = epochEntries.filter((e) => e.ackAtUs !== undefined);
   const must = epochEntries.filter((e) => mustSurvive(mode, e));
   const log = ledger.logOrder(epoch);
+  const history = checkSerializable(ledger.entries.filter((e) => e.epoch === epoch), input.base);
   const result: CrashCheckResult = {
     violations: [],
     acked: acked.length,
@@ -105,10 +112,12 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     logLength: log.length,
     prefixLength: undefined,
     corruptionReported: false,
+    serialized: history.checked,
   };
   const add = (kind: ViolationKind, message: string, entries: LedgerEntry[]): void => {
     result.violations.push({ kind, message, entries: entries.slice(0, ENTRIES_SHOWN_MAX).map(formatEntry) });
   };
+  for (const v of history.violations.slice(0, ENTRIES_SHOWN_MAX)) add('not-serializable', v.message, [v.entry]);
 
   checkAfterWalFailure(ledger, epochEntries, add);
   const unlogged = must.filter((e) => e.lsn === undefined);
@@ -128,10 +137,11 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
   }
 
-  const match = matchPrefix(input.base, input.recovery.rows, log, must);
+  const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [])] as const));
+  const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, must);
   result.prefixLength = match.prefixLength;
   if (match.prefixLength === undefined) {
-    reportNoPrefix(match, log, must, ledger, add);
+    reportNoPrefix(match, log, changes, must, add);
   } else {
     const kept = new Set(log.slice(0, match.prefixLength));
     for (const e of acked) {
@@ -178,16 +188,37 @@ interface PrefixMatch {
   /** Largest k < kMin whose state equals the recovered rows (acknowledged commits lost). */
   shorterMatch: number | undefined;
   kMin: number;
-  /** Keys that differ at the closest k >= kMin, with recovered and expected values. */
-  diff: { key: number; recovered: RowValue | undefined; expected: RowValue | undefined }[];
-  recovered: ReadonlyMap<number, RowValue>;
+  /** Cells that differ at the closest k >= kMin, with recovered and expected values. */
+  diff: { cell: string; recovered: string | undefined; expected: string | undefined }[];
+  recovered: ReadonlyMap<string, string>;
+}
+
+/** What one logged entry does to the cells of ModelDb.cells(): rows set or removed, tables created, emptied or dropped. */
+type CellChange = { cell: string; value: string | null } | { clearTable: string; drop: boolean };
+
+function cellChanges(e: LedgerEntry, effects: readonly RowEffect[]): CellChange[] {
+  const d = e.ddl;
+  if (d === undefined) return effects.map((x) => ({ cell: rowCell(x.table, x.key), value: x.row === null ? null : rowText(x.row) }));
+  if (d.ddl === 'create') return [{ clearTable: d.table, drop: true }, { cell: tableCell(d.table), value: defText(d.def) }];
+  return [{ clearTable: d.table, drop: d.ddl === 'drop' }];
+}
+
+/** The table a cell belongs to (its rows share the prefix `R "<table>" `). */
+function rowCellPrefix(table: string): string {
+  return rowCell(table, '');
 }
 
 /**
- * Apply the log order to `base` one transaction at a time, keeping the count of keys that differ
- * from the recovered rows: O(total writes + keys).
+ * Apply the log order to `base` one transaction at a time, keeping the count of cells that differ
+ * from the recovered state: O(total changes + cells), plus the cells of each table a DDL empties.
  */
-function matchPrefix(base: ReadonlyMap<number, RowValue>, recovered: ReadonlyMap<number, RowValue>, log: LedgerEntry[], must: LedgerEntry[]): PrefixMatch {
+function matchPrefix(
+  base: ReadonlyMap<string, string>,
+  recovered: ReadonlyMap<string, string>,
+  log: LedgerEntry[],
+  changes: ReadonlyMap<LedgerEntry, CellChange[]>,
+  must: LedgerEntry[],
+): PrefixMatch {
   const position = new Map(log.map((e, i) => [e, i] as const));
   let kMin = 0;
   for (const e of must) {
@@ -196,7 +227,15 @@ function matchPrefix(base: ReadonlyMap<number, RowValue>, recovered: ReadonlyMap
   }
   const state = new Map(base);
   let mismatched = 0;
-  for (const key of new Set([...state.keys(), ...recovered.keys()])) if (!sameRow(state.get(key), recovered.get(key))) mismatched++;
+  for (const cell of new Set([...state.keys(), ...recovered.keys()])) if (state.get(cell) !== recovered.get(cell)) mismatched++;
+  const set = (cell: string, value: string | undefined): void => {
+    const before = state.get(cell) === recovered.get(cell);
+    if (value === undefined) state.delete(cell);
+    else state.set(cell, value);
+    const after = state.get(cell) === recovered.get(cell);
+    if (before && !after) mismatched++;
+    else if (!before && after) mismatched--;
+  };
   let shorterMatch: number | undefined;
   let best = { k: -1, mismatched: Number.POSITIVE_INFINITY, diff: [] as PrefixMatch['diff'] };
   // Bounded by the log length (+1).
@@ -206,24 +245,31 @@ function matchPrefix(base: ReadonlyMap<number, RowValue>, recovered: ReadonlyMap
       shorterMatch = k;
     } else if (k >= kMin && mismatched < best.mismatched) {
       best = { k, mismatched, diff: [] };
-      for (const key of new Set([...state.keys(), ...recovered.keys()])) {
-        if (!sameRow(state.get(key), recovered.get(key)) && best.diff.length < 3) best.diff.push({ key, recovered: recovered.get(key), expected: state.get(key) });
+      for (const cell of new Set([...state.keys(), ...recovered.keys()])) {
+        if (state.get(cell) !== recovered.get(cell) && best.diff.length < 3) best.diff.push({ cell, recovered: recovered.get(cell), expected: state.get(cell) });
       }
     }
     if (k === log.length) break;
-    for (const w of log[k]!.writes) {
-      const before = sameRow(state.get(w.key), recovered.get(w.key));
-      if (w.value === null) state.delete(w.key);
-      else state.set(w.key, w.value);
-      const after = sameRow(state.get(w.key), recovered.get(w.key));
-      if (before && !after) mismatched++;
-      else if (!before && after) mismatched--;
+    for (const c of changes.get(log[k]!) ?? []) {
+      if ('cell' in c) {
+        set(c.cell, c.value ?? undefined);
+        continue;
+      }
+      const prefix = rowCellPrefix(c.clearTable);
+      for (const cell of [...state.keys()]) if (cell.startsWith(prefix)) set(cell, undefined);
+      if (c.drop) set(tableCell(c.clearTable), undefined);
     }
   }
   return { prefixLength: undefined, shorterMatch, kMin, diff: best.diff, recovered };
 }
 
-function reportNoPrefix(match: PrefixMatch, log: LedgerEntry[], must: LedgerEntry[], ledger: Ledger, add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void): void {
+function reportNoPrefix(
+  match: PrefixMatch,
+  log: LedgerEntry[],
+  changes: ReadonlyMap<LedgerEntry, CellChange[]>,
+  must: LedgerEntry[],
+  add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void,
+): void {
   if (match.shorterMatch !== undefined) {
     const k = match.shorterMatch;
     const lost = must.filter((e) => log.indexOf(e) >= k);
@@ -235,43 +281,36 @@ function reportNoPrefix(match: PrefixMatch, log: LedgerEntry[], must: LedgerEntr
     return;
   }
   const involved = new Set<LedgerEntry>();
-  const lines = match.diff.map(({ key, recovered, expected }) => {
-    for (const v of [recovered?.v, expected?.v]) {
-      const e = v === undefined ? undefined : ledger.entry(v);
-      if (e) involved.add(e);
-    }
-    return `key ${key}: recovered ${formatRow(recovered)}, expected ${formatRow(expected)}`;
+  const lines = match.diff.map(({ cell, recovered, expected }) => {
+    for (const e of log) if ((changes.get(e) ?? []).some((c) => 'cell' in c && c.cell === cell)) involved.add(e);
+    return `${cell}: recovered ${recovered ?? 'nothing'}, expected ${expected ?? 'nothing'}`;
   });
-  const partial = partlyVisible(log, match.recovered);
+  const partial = partlyVisible(log, changes, match.recovered);
   if (partial) involved.add(partial.entry);
   const hint = partial ? `; tx#${partial.entry.id} is partly visible (${partial.visible} of ${partial.puts} rows)` : '';
   add(
     'not-a-log-prefix',
     `the recovered rows are not the state after any prefix of the log order that keeps the ${must.length} promised commit(s) (closest: ${lines.join('; ')})${hint}`,
-    [...involved],
+    [...involved].slice(-ENTRIES_SHOWN_MAX),
   );
 }
 
 /** A transaction some but not all of whose rows are visible, none overwritten by a later one. */
-function partlyVisible(log: LedgerEntry[], recovered: ReadonlyMap<number, RowValue>): { entry: LedgerEntry; visible: number; puts: number } | undefined {
-  const lastWriter = new Map<number, LedgerEntry>();
-  for (const e of log) for (const w of e.writes) lastWriter.set(w.key, e);
+function partlyVisible(
+  log: LedgerEntry[],
+  changes: ReadonlyMap<LedgerEntry, CellChange[]>,
+  recovered: ReadonlyMap<string, string>,
+): { entry: LedgerEntry; visible: number; puts: number } | undefined {
+  const lastWriter = new Map<string, LedgerEntry>();
+  for (const e of log) for (const c of changes.get(e) ?? []) if ('cell' in c) lastWriter.set(c.cell, e);
   for (const e of log) {
-    const puts = e.writes.filter((w) => w.value !== null && lastWriter.get(w.key) === e);
-    const visible = puts.filter((w) => recovered.get(w.key)?.v === e.id).length;
+    const puts = (changes.get(e) ?? []).filter((c): c is { cell: string; value: string } => 'cell' in c && c.value !== null && lastWriter.get(c.cell) === e);
+    const visible = puts.filter((c) => recovered.get(c.cell) === c.value).length;
     if (visible > 0 && visible < puts.length) return { entry: e, visible, puts: puts.length };
   }
   return undefined;
 }
 
-function sameRow(a: RowValue | undefined, b: RowValue | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.v === b.v && a.pad === b.pad;
-}
-
-function formatRow(r: RowValue | undefined): string {
-  return r === undefined ? 'no row' : `tx#${r.v} (${r.pad.length}-byte pad)`;
-}
 
 function describe(e: unknown): string {
   if (isMotError(e)) return e.toLine();

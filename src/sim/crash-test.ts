@@ -14,9 +14,12 @@ import { SimHangError } from './scheduler.js';
 import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
 import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
-import { Ledger, formatEntry, type RowValue } from './ledger.js';
+import { Ledger, formatEntry } from './ledger.js';
+import { ModelDb } from './model.js';
+import { readEngineState } from './engine-state.js';
 import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
-import { CHECKED_TABLE, WorkloadRunner, defaultWorkload, type Workload } from './workload.js';
+import { CHECKED_TABLE, WorkloadRunner, type Workload } from './workload.js';
+import { defaultWorkload } from './default-workload.js';
 
 export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
 export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
@@ -301,18 +304,6 @@ function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger): Prom
   return Engine.open(world.dir, world.engineOptions({ config: p.config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
 }
 
-function readRows(engine: Engine): Map<number, RowValue> {
-  const session = engine.openSession();
-  try {
-    const tx = session.begin();
-    const rows = tx.scan(CHECKED_TABLE.name);
-    tx.rollback();
-    return new Map(rows.map((r) => [Number(r.k), { v: Number(r.v), pad: String(r.pad) }]));
-  } finally {
-    session.close();
-  }
-}
-
 function openSessions(engine: Engine, world: SimWorld) {
   const cores = world.machine.sockets * world.machine.coresPerSocket;
   return Array.from({ length: cores }, (_, core) => engine.openSession({ core }));
@@ -344,7 +335,7 @@ function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stoppe
 interface Epoch {
   world: SimWorld;
   engine: Engine;
-  base: Map<number, RowValue>;
+  base: ModelDb;
 }
 
 /** Restart from `crashed`'s durable image (crashing recovery once if planned), recover and check. */
@@ -353,7 +344,7 @@ async function recoverAndCheck(
   p: Plan,
   crashed: SimWorld,
   ledger: Ledger,
-  base: Map<number, RowValue>,
+  base: ModelDb,
   damage: Damage[],
   tally: Tally,
   report: (kind: ViolationKind, message: string, entries?: string[]) => void,
@@ -395,7 +386,7 @@ async function recoverAndCheck(
   } else {
     engine = opened.value!;
     try {
-      outcome = { ok: true, rows: readRows(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
+      outcome = { ok: true, state: readEngineState(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
     } catch (e) {
       report('acknowledged-commit-lost', `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`);
       return undefined;
@@ -412,7 +403,7 @@ async function recoverAndCheck(
   if (!outcome.ok || engine === undefined) return undefined;
   if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
   ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
-  return { world, engine, base: new Map(outcome.rows) };
+  return { world, engine, base: outcome.state };
 }
 
 // ---- random scenarios ----
@@ -440,13 +431,13 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
   const created = await runUntil(world, engine.createTable(CHECKED_TABLE).then(() => engine.flush()), () => false);
   if (!created.settled || created.error !== undefined) return report('recovery-failed', `creating the checked table failed: ${String(created.error ?? 'hang')}`);
   ledger.startEpoch(0, 0);
-  let base = new Map<number, RowValue>();
+  let base = readEngineState(engine);
 
   for (let c = 0; c < s.crashes; c++) {
     crashEpoch = world.epoch;
     const faultLogStart = world.disk.faultLog.records.length;
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
-    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, engine);
     const w = world;
     if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped);
     const done = s.workload(runner);
@@ -490,21 +481,22 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
 
 async function exhaustiveScenario(s: Settings, index: number, seed: number, tally: Tally): Promise<void> {
   const p0 = plan(s, seed);
-  const image = await setupImage(s, p0, seed);
+  const setup = await setupImage(s, p0, seed);
   const only = s.options.crashPoint;
-  const points = only ?? (await crashPoint(s, index, seed, image, undefined, tally));
+  const points = only ?? (await crashPoint(s, index, seed, setup, undefined, tally));
   for (let k = only ?? 0; k <= points && tally.violations.length < s.violationsMax; k++) {
-    await crashPoint(s, index, seed, image, k, tally);
+    await crashPoint(s, index, seed, setup, k, tally);
   }
 }
 
-/** A data directory holding the checked table (created and flushed on a healthy disk). */
-async function setupImage(s: Settings, p: Plan, seed: number): Promise<DurableImage> {
+/** A data directory holding the checked table (created and flushed on a healthy disk), and its state. */
+async function setupImage(s: Settings, p: Plan, seed: number): Promise<{ image: DurableImage; state: ModelDb }> {
   const world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
   const engine = await world.run('setup: open', openEngine(world, s, p, new Ledger()));
   await world.run('setup: create table', engine.createTable(CHECKED_TABLE));
+  const state = readEngineState(engine);
   await world.run('setup: close', engine.close());
-  return world.disk.snapshotDurable();
+  return { image: world.disk.snapshotDurable(), state };
 }
 
 /**
@@ -513,7 +505,15 @@ async function setupImage(s: Settings, p: Plan, seed: number): Promise<DurableIm
  * occur (undefined: no crash; returns how many there were). Then recover and check. The plan is
  * rebuilt from the seed, so every crash point sees the same run up to it.
  */
-async function crashPoint(s: Settings, index: number, seed: number, image: DurableImage, crashAt: number | undefined, tally: Tally): Promise<number> {
+async function crashPoint(
+  s: Settings,
+  index: number,
+  seed: number,
+  setup: { image: DurableImage; state: ModelDb },
+  crashAt: number | undefined,
+  tally: Tally,
+): Promise<number> {
+  const image = setup.image;
   const p = plan(s, seed);
   const ledger = new Ledger();
   const report = reporter(s, tally, index, seed, () => 0, crashAt);
@@ -534,7 +534,7 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     if (event.label.startsWith('disk.')) atPoint();
   });
   const opened = await runUntil(world, openEngine(world, s, p, ledger), () => crashed);
-  let base = new Map<number, RowValue>();
+  let base = setup.state;
   if (!crashed) {
     if (!opened.settled || opened.error !== undefined) {
       report('recovery-failed', `opening the prepared directory failed: ${describe(opened.error ?? 'hang')}`);
@@ -542,8 +542,8 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     }
     engine = opened.value!;
     ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
-    base = readRows(engine);
-    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    base = readEngineState(engine);
+    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, engine);
     const r = runner;
     if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped);
     const ran = await runUntil(world, s.workload(runner), () => crashed);

@@ -5,9 +5,12 @@
 
 import { createHash } from 'node:crypto';
 import type { CommitObserver } from '../commit-group/redo-log-handler.js';
-import { REDO_END_BLOCK_BYTES, RedoEndOp } from '../redo/redo-format.js';
+import { REDO_END_BLOCK_BYTES, RedoEndOp, RedoOp } from '../redo/redo-format.js';
+import { decodeDdlBody, decodeRedoBuffer } from '../redo/redo-decoder.js';
+import type { TableDef } from '../store/schema.js';
 import { FRAME_HEADER_BYTES, type FramePayload } from '../wal/wal-format.js';
 import { assert } from '../errors.js';
+import type { DdlOp, RecordedOp } from './model.js';
 
 /** A row of the checked table as the workload wrote it: `v` is the writer's ledger id. */
 export interface RowValue {
@@ -52,6 +55,14 @@ export interface LedgerEntry {
   error?: string;
   /** Committed with no write reaching the engine (CSN 0: nothing logged). */
   readOnly?: boolean;
+  /** Every operation the transaction ran, with the engine's answers (see src/sim/model.ts). */
+  ops: RecordedOp[];
+  /** Read-only and acknowledged: its place in the serial order is just after this CSN (CommitResult.snapshotCsn). */
+  snapshotCsn?: number;
+  /** A DDL statement (CREATE/DROP/TRUNCATE TABLE) rather than a row transaction. */
+  ddl?: DdlOp;
+  /** Refused with SQLSTATE 08007: it may or may not have been committed. */
+  outcomeUnknown?: boolean;
 }
 
 /** One WAL frame placed by the engine (any transaction, including DDL). */
@@ -79,6 +90,8 @@ export class Ledger {
   private placedEndLsn = 0;
   private durableLsnNow = 0;
   private walFailedAt: number | undefined;
+  /** DDL statements requested and not yet seen in the log. */
+  private pendingDdl: { entry: LedgerEntry; tableId: number | undefined }[] = [];
 
   get entries(): readonly LedgerEntry[] {
     return this.all;
@@ -110,6 +123,7 @@ export class Ledger {
     assert(epoch >= this.epochNow, `epochs only grow (${epoch} after ${this.epochNow})`);
     this.epochNow = epoch;
     this.byTxId.clear();
+    this.pendingDdl = [];
     this.notDurable = [];
     this.framesList = this.framesList.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= recoveredEndLsn);
     this.durableLsnNow = recoveredEndLsn;
@@ -119,7 +133,7 @@ export class Ledger {
 
   begin(txId: number, session: number, socket: number, atUs: number): LedgerEntry {
     assert(this.all.length < LEDGER_ENTRIES_MAX, `ledger full (LEDGER_ENTRIES_MAX = ${LEDGER_ENTRIES_MAX})`);
-    const entry: LedgerEntry = { id: this.all.length + 1, epoch: this.epochNow, txId, session, socket, writes: [], outcome: 'active', beganAtUs: atUs };
+    const entry: LedgerEntry = { id: this.all.length + 1, epoch: this.epochNow, txId, session, socket, writes: [], ops: [], outcome: 'active', beganAtUs: atUs };
     this.all.push(entry);
     this.byTxId.set(txId, entry);
     return entry;
@@ -130,13 +144,19 @@ export class Ledger {
     entry.commitCalledAtUs = atUs;
   }
 
-  acked(entry: LedgerEntry, csn: number, atUs: number): void {
+  acked(entry: LedgerEntry, csn: number, atUs: number, snapshotCsn?: number): void {
     entry.outcome = 'acked';
     entry.ackAtUs = atUs;
-    if (csn === 0) entry.readOnly = true;
+    if (csn > 0) entry.csn = csn;
+    if (csn === 0) {
+      entry.readOnly = true;
+      entry.snapshotCsn = snapshotCsn;
+    }
   }
 
   rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number): void {
+    // A DDL statement refused before it reached the log must not be matched to a later one's record.
+    this.pendingDdl = this.pendingDdl.filter((p) => p.entry !== entry);
     entry.outcome = 'rejected';
     entry.rejectedAtUs = atUs;
     entry.error = error;
@@ -188,11 +208,47 @@ export class Ledger {
     this.framesList = this.framesList.filter((f) => f.epoch !== this.epochNow || f.lsn < lsn);
   }
 
+  /**
+   * A workload asks the engine for a DDL statement: the entry is linked to the DDL transaction the
+   * engine places in the log (matched by operation and table, see placed()). `tableId`: the table's
+   * id for DROP and TRUNCATE (CREATE is matched by name).
+   */
+  ddlRequested(ddl: DdlOp, tableId: number | undefined, session: number, atUs: number): LedgerEntry {
+    const entry = this.begin(-1, session, 0, atUs);
+    this.byTxId.delete(-1);
+    entry.ddl = ddl;
+    this.commitCalled(entry, atUs);
+    this.pendingDdl.push({ entry, tableId });
+    return entry;
+  }
+
+  /** The DDL entry a buffer of an unknown transaction belongs to, if it is a requested DDL statement. */
+  private ddlEntryOf(buffer: Uint8Array): LedgerEntry | undefined {
+    if (this.pendingDdl.length === 0) return undefined;
+    let redo;
+    try {
+      redo = decodeRedoBuffer(buffer);
+    } catch {
+      return undefined;
+    }
+    const first = redo.entries[0];
+    if (first === undefined) return undefined;
+    const i = this.pendingDdl.findIndex(({ entry, tableId }) => {
+      const ddl = entry.ddl!;
+      if (ddl.ddl === 'create') return first.op === RedoOp.CREATE_TABLE && decodeDdlBody<TableDef>(first.body).name === ddl.table;
+      return first.tableId === tableId && first.op === (ddl.ddl === 'drop' ? RedoOp.DROP_TABLE : RedoOp.TRUNCATE_TABLE);
+    });
+    if (i < 0) return undefined;
+    const [{ entry }] = this.pendingDdl.splice(i, 1);
+    this.byTxId.set(redo.txId, entry!);
+    return entry;
+  }
+
   /** One redo buffer placed in the frame at `lsn`: a COMMIT buffer gives its transaction a log position. */
   private placed(buffer: Uint8Array, lsn: number, atUs: number): LedgerEntry | undefined {
     const end = buffer.length - REDO_END_BLOCK_BYTES;
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const entry = this.byTxId.get(view.getFloat64(end + 16, true));
+    const entry = this.byTxId.get(view.getFloat64(end + 16, true)) ?? this.ddlEntryOf(buffer);
     if (entry === undefined || view.getUint8(end) !== RedoEndOp.COMMIT) return entry;
     entry.lsn = lsn;
     entry.logPosition = this.logPositionNext++;
@@ -231,10 +287,12 @@ export class Ledger {
 export function formatEntry(e: LedgerEntry): string {
   const writes = e.writes.map((w) => (w.value === null ? `del ${w.key}` : `put ${w.key}=${w.value.v}/${w.value.pad.length}B`)).join(', ');
   const at = (label: string, us: number | undefined): string => (us === undefined ? '' : ` ${label}@${Math.round(us)}us`);
+  const what = e.ddl ? `ddl ${e.ddl.ddl} ${e.ddl.table}` : `tx#${e.id}`;
   return (
-    `tx#${e.id} (epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
+    `${what} (id ${e.id}, epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
     (e.readOnly ? ' read-only' : '') +
     (e.lsn === undefined ? '' : ` lsn ${e.lsn}`) +
+    (e.csn === undefined ? '' : ` csn ${e.csn}`) +
     at('began', e.beganAtUs) +
     at('commit', e.commitCalledAtUs) +
     at('logged', e.loggedAtUs) +

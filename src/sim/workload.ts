@@ -2,7 +2,9 @@
 // the transaction that wrote them, recorded in the ledger as they run. A workload is a function of a
 // WorkloadContext; `defaultWorkload` is the one crash-test runs unless given another.
 
-import type { TableDef } from '../store/schema.js';
+import type { Row, TableDef } from '../store/schema.js';
+import type { DdlResult, Engine } from '../engine.js';
+import type { DdlOp, KeyInput, OpOutcome } from './model.js';
 import type { Session } from '../transaction/session.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { Clock } from '../io/clock.js';
@@ -28,16 +30,30 @@ export const PAD_BYTES_MAX = 1000;
  */
 const WAL_FAILURE_SQLSTATES = new Set(['58030', '25006']);
 
-/** One transaction as a workload writes it; every change is recorded in the ledger. */
+/**
+ * One transaction as a workload writes it: every operation and the engine's answer are recorded in
+ * the ledger, and the checker re-executes them in serial (CSN) order on its model. `put`, `remove`
+ * and `get` work on the checked table (CHECKED_TABLE); the others on any table.
+ */
 export interface RecordedTransaction {
-  /** Ledger id: the `v` of every row this transaction writes. */
+  /** Ledger id: the `v` of every row this transaction writes to the checked table (use it in your rows too). */
   readonly id: number;
-  /** Insert or update row `key`; its padding is `padBytes` long (0..1000) and names this transaction. */
+  /** Insert or update row `key` of the checked table; its padding is `padBytes` long (0..1000) and names this transaction. */
   put(key: number, padBytes?: number): void;
-  /** Delete row `key`; false if there is none. */
+  /** Delete row `key` of the checked table; false if there is none. */
   remove(key: number): boolean;
-  /** Row `key` as this transaction sees it. */
+  /** Row `key` of the checked table as this transaction sees it. */
   get(key: number): RowValue | undefined;
+  /** Insert a row: 'ok', or `23505 <constraint>` when the primary key or a unique index refuses it (the transaction goes on). */
+  insert(table: string, row: Row): OpOutcome;
+  /** Change columns of row `key`: true, false if there is no such row, or `23505 <index>`. */
+  update(table: string, key: KeyInput, changes: Row): OpOutcome | boolean;
+  /** Delete row `key`: false if there is none. */
+  delete(table: string, key: KeyInput): boolean;
+  /** Row `key` as this transaction sees it. */
+  read(table: string, key: KeyInput): Row | undefined;
+  /** Rows with from <= key <= to (a composite prefix covers the keys starting with it), at most `limit`. */
+  scan(table: string, from?: KeyInput, to?: KeyInput, limit?: number): Row[];
 }
 
 export type TransactionResult = 'acked' | 'rejected' | 'rolled-back' | 'stopped';
@@ -56,6 +72,12 @@ export interface WorkloadContext {
   transaction(session: Session, body: (tx: RecordedTransaction) => void | 'rollback'): Promise<TransactionResult>;
   /** Wait in virtual time (think time). */
   sleepUs(delayUs: number): Promise<void>;
+  /** DDL while transactions run, recorded like transactions: 'acked' once done, 'rejected' if refused. */
+  createTable(def: TableDef): Promise<TransactionResult>;
+  dropTable(name: string): Promise<TransactionResult>;
+  truncateTable(name: string): Promise<TransactionResult>;
+  /** Tables that exist now (as the engine's catalog says), by name. */
+  tableNames(): string[];
 }
 
 export type Workload = (ctx: WorkloadContext) => Promise<void>;
@@ -75,6 +97,7 @@ export interface OpenTransaction extends RecordedTransaction {
 }
 
 class Recorded implements OpenTransaction {
+  /** The checked table's final writes (what the crash checker compares recovered rows with). */
   private readonly writes = new Map<number, RowValue | null>();
   /** Keys this transaction inserted (absent before it): deleting one again leaves no write at all. */
   private readonly inserted = new Set<number>();
@@ -99,17 +122,18 @@ class Recorded implements OpenTransaction {
     }
     const value: RowValue = { v: this.entry.id, pad: padFor(this.entry.id, key, padBytes) };
     const k = BigInt(key);
-    if (this.tx.get(CHECKED_TABLE.name, k)) {
-      this.tx.update(CHECKED_TABLE.name, k, { v: BigInt(value.v), pad: value.pad });
+    if (this.read(CHECKED_TABLE.name, k)) {
+      this.update(CHECKED_TABLE.name, k, { v: BigInt(value.v), pad: value.pad });
     } else {
-      this.tx.insert(CHECKED_TABLE.name, { k, v: BigInt(value.v), pad: value.pad });
+      const outcome = this.insert(CHECKED_TABLE.name, { k, v: BigInt(value.v), pad: value.pad });
+      if (outcome !== 'ok') throw Errors.invalidState(`put(${key}): the checked table refused the insert (${outcome})`);
       if (this.writes.get(key) !== null) this.inserted.add(key); // absent before this transaction
     }
     this.writes.set(key, value);
   }
 
   remove(key: number): boolean {
-    const removed = this.tx.delete(CHECKED_TABLE.name, BigInt(key));
+    const removed = this.delete(CHECKED_TABLE.name, BigInt(key));
     if (!removed) return false;
     if (this.inserted.delete(key)) this.writes.delete(key); // insert + delete: the engine logs nothing
     else this.writes.set(key, null);
@@ -117,8 +141,40 @@ class Recorded implements OpenTransaction {
   }
 
   get(key: number): RowValue | undefined {
-    const row = this.tx.get(CHECKED_TABLE.name, BigInt(key));
+    const row = this.read(CHECKED_TABLE.name, BigInt(key));
     return row === undefined ? undefined : { v: Number(row.v), pad: String(row.pad) };
+  }
+
+  insert(table: string, row: Row): OpOutcome {
+    const result = refusalOr(() => this.tx.insert(table, row));
+    this.entry.ops.push({ op: 'insert', table, row: { ...row }, result });
+    return result;
+  }
+
+  update(table: string, key: KeyInput, changes: Row): OpOutcome | boolean {
+    let found = false;
+    const refused = refusalOr(() => (found = this.tx.update(table, key, changes)));
+    const result = refused === 'ok' ? found : refused;
+    this.entry.ops.push({ op: 'update', table, key, changes: { ...changes }, result });
+    return result;
+  }
+
+  delete(table: string, key: KeyInput): boolean {
+    const result = this.tx.delete(table, key);
+    this.entry.ops.push({ op: 'delete', table, key, result });
+    return result;
+  }
+
+  read(table: string, key: KeyInput): Row | undefined {
+    const result = this.tx.get(table, key);
+    this.entry.ops.push({ op: 'get', table, key, result });
+    return result;
+  }
+
+  scan(table: string, from?: KeyInput, to?: KeyInput, limit?: number): Row[] {
+    const result = this.tx.scan(table, from, to, limit === undefined ? {} : { limit });
+    this.entry.ops.push({ op: 'scan', table, from, to, limit, result });
+    return result;
   }
 
   rollback(): void {
@@ -136,13 +192,29 @@ class Recorded implements OpenTransaction {
     this.ledger.commitCalled(entry, this.clock.nowUs());
     try {
       const result = await this.tx.commit();
-      this.ledger.acked(entry, result.csn, this.clock.nowUs());
+      this.ledger.acked(entry, result.csn, this.clock.nowUs(), result.snapshotCsn);
       return 'acked';
     } catch (e) {
       if (!isMotError(e)) throw e;
       this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs());
+      if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
       return 'rejected';
     }
+  }
+}
+
+/** SQLSTATE of a commit whose outcome the engine cannot tell (transaction_resolution_unknown). */
+const OUTCOME_UNKNOWN_SQLSTATE = '08007';
+
+/** Run `f`; a unique violation becomes `23505 <constraint>`, anything else propagates. */
+function refusalOr(f: () => unknown): OpOutcome {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    if (!isMotError(e) || e.sqlstate !== '23505') throw e;
+    const constraint = /constraint "([^"]+)"/.exec(e.message)?.[1] ?? '?';
+    return `23505 ${constraint}`;
   }
 }
 
@@ -155,6 +227,8 @@ export class WorkloadRunner implements WorkloadContext {
     readonly sessions: readonly Session[],
     readonly clock: Clock,
     readonly random: Random,
+    /** The engine, for DDL (optional for workloads that run none). */
+    private readonly engine?: Engine,
   ) {}
 
   sleepUs(delayUs: number): Promise<void> {
@@ -185,67 +259,45 @@ export class WorkloadRunner implements WorkloadContext {
     }
     return open.commit();
   }
-}
 
-export interface DefaultWorkloadOptions {
-  /** Transactions each session runs (default 6). */
-  transactionsPerSession?: number;
-  /** Hot keys small transactions write (default 12): few, so transactions overwrite and conflict. */
-  keys?: number;
-  /** Writes per small transaction, at most (default 3). */
-  writesPerTransactionMax?: number;
-  /** Share of deletes among writes (default 0.25). */
-  deleteProbability?: number;
-  /** Share of transactions rolled back by the client (default 0.05). */
-  rollbackProbability?: number;
-  /** Share of big transactions: 72 rows of ~950 bytes, more than one 64 KB redo buffer (default 0.03). */
-  bigTransactionProbability?: number;
-  /** Padding of a small transaction's rows, at most (default 600 bytes: frames cross sectors). */
-  padBytesMax?: number;
-  /** Think time before each transaction, at most (default 200 µs). */
-  thinkUsMax?: number;
-}
+  createTable(def: TableDef): Promise<TransactionResult> {
+    return this.ddl({ ddl: 'create', table: def.name, def }, undefined, (e) => e.createTable(def));
+  }
 
-/** First key of the rows big transactions write (apart from the hot keys). */
-export const BIG_TRANSACTION_KEY_FIRST = 1000;
-const BIG_TRANSACTION_ROWS = 72;
+  dropTable(name: string): Promise<TransactionResult> {
+    return this.ddl({ ddl: 'drop', table: name }, this.tableId(name), (e) => e.dropTable(name));
+  }
 
-/**
- * Every session runs a bounded number of small transactions (1..n puts and deletes on a few hot keys,
- * random padding), now and then a big one (several redo buffers) or a client rollback.
- */
-export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload {
-  const perSession = options.transactionsPerSession ?? 6;
-  const keys = options.keys ?? 12;
-  const writesMax = options.writesPerTransactionMax ?? 3;
-  const deleteP = options.deleteProbability ?? 0.25;
-  const rollbackP = options.rollbackProbability ?? 0.05;
-  const bigP = options.bigTransactionProbability ?? 0.03;
-  const padMax = options.padBytesMax ?? 600;
-  const thinkMax = options.thinkUsMax ?? 200;
-  return async (ctx) => {
-    const r = ctx.random;
-    const loop = async (session: Session): Promise<void> => {
-      for (let i = 0; i < perSession && !ctx.stopped; i++) {
-        await ctx.sleepUs(r.int(thinkMax + 1));
-        if (ctx.stopped) return;
-        const big = r.chance(bigP);
-        const rollback = r.chance(rollbackP);
-        const writes = 1 + r.int(writesMax);
-        const plan = Array.from({ length: big ? BIG_TRANSACTION_ROWS : writes }, (_, j) =>
-          big
-            ? { key: BIG_TRANSACTION_KEY_FIRST + j, del: false, pad: 900 + r.int(51) }
-            : { key: r.int(keys), del: r.chance(deleteP), pad: r.int(padMax + 1) },
-        );
-        await ctx.transaction(session, (tx) => {
-          for (const w of plan) {
-            if (w.del) tx.remove(w.key);
-            else tx.put(w.key, w.pad);
-          }
-          return rollback ? 'rollback' : undefined;
-        });
-      }
-    };
-    await Promise.all(ctx.sessions.map(loop));
-  };
+  truncateTable(name: string): Promise<TransactionResult> {
+    return this.ddl({ ddl: 'truncate', table: name }, this.tableId(name), (e) => e.truncateTable(name));
+  }
+
+  tableNames(): string[] {
+    return this.needEngine().tables().map((t) => t.name);
+  }
+
+  private tableId(name: string): number | undefined {
+    return this.needEngine().tables().find((t) => t.name === name)?.id;
+  }
+
+  private needEngine(): Engine {
+    if (!this.engine) throw Errors.invalidState('this workload context was made without an engine: it cannot run DDL');
+    return this.engine;
+  }
+
+  private async ddl(op: DdlOp, tableId: number | undefined, run: (engine: Engine) => Promise<DdlResult>): Promise<TransactionResult> {
+    if (this.stopped) return 'stopped';
+    const engine = this.needEngine();
+    const entry = this.ledger.ddlRequested(op, tableId, 0, this.clock.nowUs());
+    try {
+      const result = await run(engine);
+      this.ledger.acked(entry, result.csn, this.clock.nowUs());
+      return 'acked';
+    } catch (e) {
+      if (!isMotError(e)) throw e;
+      this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs());
+      if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
+      return 'rejected';
+    }
+  }
 }

@@ -18,6 +18,8 @@ export interface TransactionHost {
   table(name: string): Table;
   /** Next commit sequence number. */
   nextCsn(): number;
+  /** The highest commit sequence number assigned so far. */
+  lastCsn(): number;
   /** Why writing commits are refused right now (WAL failure, closing), or undefined. */
   writeRefusal(): MotError | undefined;
   /** Told about committed writes as they are applied (the checkpoint's capture, src/checkpoint/). */

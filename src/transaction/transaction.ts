@@ -76,6 +76,12 @@ export interface CommitResult {
   csn: number;
   /** Redo entries logged (one per inserted, updated or deleted row). */
   redoEntries: number;
+  /**
+   * Every read this transaction made equals the committed state after the transactions with a CSN
+   * at or below this one, in CSN order (csn - 1 for a writing transaction; for a read-only one, the
+   * last CSN assigned when it committed): its place in the serial order.
+   */
+  snapshotCsn: number;
 }
 
 export class Transaction {
@@ -194,6 +200,15 @@ export class Transaction {
         throw Errors.uniqueViolation(table.name, table.schema.primaryKeyName, table.formatKey(key));
       }
       entry = { op: 'insert', key, slot: undefined, version: 0, row: clean, replacesRow: false };
+      try {
+        this.claimUniqueKeys(table, encKey, entry);
+      } catch (e) {
+        // Refused for a unique index: the answer still says the primary key was free, a read.
+        this.reads.push({ table, key, encKey, slot: undefined, version: 0 });
+        throw e;
+      }
+      mine.set(encKey, entry);
+      return;
     }
     this.claimUniqueKeys(table, encKey, entry);
     mine.set(encKey, entry);
@@ -262,7 +277,7 @@ export class Transaction {
       const conflict = this.quiet() ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
       if (conflict) return this.abortWith(conflict);
       this.end('committed');
-      return { csn: 0, redoEntries: 0 };
+      return { csn: 0, redoEntries: 0, snapshotCsn: this.host.lastCsn() };
     }
     const host = this.host;
     // Everything from here to host.log.commit() runs without yielding, so no other transaction can
@@ -311,7 +326,7 @@ export class Transaction {
       }
     }
     this.end('committed');
-    return { csn, redoEntries: writeCount };
+    return { csn, redoEntries: writeCount, snapshotCsn: csn - 1 };
   }
 
   // ---- internals ----
@@ -347,6 +362,11 @@ export class Transaction {
     if (this.firstTable !== undefined && this.firstTable.changeCount !== this.firstTableChanges) return false;
     if (this.moreTables) for (const [t, n] of this.moreTables) if (t.changeCount !== n) return false;
     return true;
+  }
+
+  private *seenTables(): Generator<Table> {
+    if (this.firstTable !== undefined) yield this.firstTable;
+    if (this.moreTables) yield* this.moreTables.keys();
   }
 
   private writeSet(table: Table): Map<PrimKey, WriteEntry> {
@@ -513,6 +533,10 @@ export class Transaction {
 
   private validateReads(): MotError | undefined {
     const locks = this.host.locks;
+    // Every statement found its table: it must still exist, and no DDL may be rewriting it.
+    for (const t of this.seenTables()) {
+      if (t.dropped || locks.tableLockedByOther(t, this)) return Errors.serializationFailure(t.name, '(the table was dropped or truncated meanwhile)');
+    }
     for (const r of this.reads) {
       if (r.table.dropped) return Errors.serializationFailure(r.table.name, r.table.formatKey(r.key));
       const slot = r.table.lookupEncoded(r.encKey);

@@ -1,0 +1,92 @@
+// The serializability oracle: OCC's serial order is the commit order (CSN). Replay the transactions of
+// one engine incarnation in CSN order on the model (src/sim/model.ts), re-executing each one's
+// recorded operations at its place: every answer the engine gave (rows read, ranges scanned, keys
+// found absent, inserts refused as duplicates, updates and deletes that found or missed their row)
+// must be the answer of that serial execution. A read-only transaction sits after every CSN its
+// commit saw (CommitResult.snapshotCsn). Pure: no engine, no I/O.
+//
+// Which transactions are in the serial order: every one the engine placed in the log (so it passed
+// validation) or acknowledged, and every acknowledged read-only one. A transaction whose commit
+// was refused after it was placed in the log (the WAL failed) is re-executed at its place and checked,
+// but its writes are not applied to the state later ones saw unless its outcome is unknown (08007).
+
+import { ModelDb, rowText, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
+import type { LedgerEntry } from './ledger.js';
+
+export interface HistoryViolation {
+  entry: LedgerEntry;
+  message: string;
+}
+
+export interface HistoryCheck {
+  violations: HistoryViolation[];
+  /** Each serialized entry's effects (DDL entries have none: see LedgerEntry.ddl). */
+  effects: Map<LedgerEntry, RowEffect[]>;
+  /** Transactions re-executed (writing and read-only). */
+  checked: number;
+  /** The model after every applied transaction, in CSN order. */
+  state: ModelDb;
+}
+
+const MISMATCHES_SHOWN_MAX = 3;
+
+/**
+ * Where a transaction sits in the serial order: its CSN if it was placed in the log or acknowledged
+ * (an asynchronous commit is visible before its redo is placed), or just after its snapshot for a
+ * read-only one.
+ */
+export function serialPosition(e: LedgerEntry): number | undefined {
+  if (e.csn !== undefined && e.csn > 0 && (e.logPosition !== undefined || e.outcome === 'acked')) return e.csn;
+  if (e.outcome === 'acked' && e.readOnly && e.snapshotCsn !== undefined) return e.snapshotCsn + 0.5;
+  return undefined;
+}
+
+/** Whether a logged transaction's writes were part of the state that later transactions read. */
+function appliedToState(e: LedgerEntry): boolean {
+  return e.outcome !== 'rejected' || e.outcomeUnknown === true;
+}
+
+export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb): HistoryCheck {
+  const serial = entries.filter((e) => serialPosition(e) !== undefined).sort((a, b) => serialPosition(a)! - serialPosition(b)!);
+  const state = base.clone();
+  const violations: HistoryViolation[] = [];
+  const effects = new Map<LedgerEntry, RowEffect[]>();
+  let checked = 0;
+  for (const e of serial) {
+    if (e.ddl) {
+      if (appliedToState(e)) state.applyDdl(e.ddl);
+      effects.set(e, []);
+      continue;
+    }
+    const run = state.execute(e.ops);
+    checked++;
+    if (run.mismatches.length > 0 && appliedToState(e)) violations.push({ entry: e, message: describeMismatches(e, run.mismatches) });
+    effects.set(e, run.effects);
+    if (appliedToState(e) && !e.readOnly) state.applyEffects(run.effects);
+  }
+  return { violations, effects, checked, state };
+}
+
+function describeMismatches(e: LedgerEntry, mismatches: OpMismatch[]): string {
+  const where = e.readOnly ? `read-only, after CSN ${e.snapshotCsn}` : `CSN ${e.csn}`;
+  const shown = mismatches.slice(0, MISMATCHES_SHOWN_MAX).map((m) => `op ${m.index + 1} ${describeOp(m.op)}: the engine answered ${m.got}, a serial execution answers ${m.expected}`);
+  const more = mismatches.length > shown.length ? `; and ${mismatches.length - shown.length} more` : '';
+  return `tx#${e.id} (${where}) is not serializable in CSN order: ${shown.join('; ')}${more}`;
+}
+
+/** One recorded operation, short, for messages and traces. */
+export function describeOp(op: RecordedOp): string {
+  const k = (key: unknown): string => (Array.isArray(key) ? `(${key.map(String).join(', ')})` : String(key));
+  switch (op.op) {
+    case 'get':
+      return `get ${op.table} ${k(op.key)}`;
+    case 'scan':
+      return `scan ${op.table} [${op.from === undefined ? '' : k(op.from)}..${op.to === undefined ? '' : k(op.to)}]${op.limit === undefined ? '' : ` limit ${op.limit}`}`;
+    case 'insert':
+      return `insert ${op.table} ${rowText(op.row)}`;
+    case 'update':
+      return `update ${op.table} ${k(op.key)} ${rowText(op.changes)}`;
+    case 'delete':
+      return `delete ${op.table} ${k(op.key)}`;
+  }
+}
