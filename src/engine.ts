@@ -343,6 +343,11 @@ export class Engine implements SessionHost {
     return session;
   }
 
+  /** Whether `session` is a session of this engine that is still open. */
+  ownsSession(session: unknown): boolean {
+    return this.sessions.has(session as Session);
+  }
+
   /** Sessions open now, in the order they were opened. */
   get openSessions(): Session[] {
     return [...this.sessions];

@@ -34,6 +34,10 @@ const states = new WeakMap<Session, SessionSqlState>();
 
 /** Parse `text` (all of it, before anything runs), then run each statement in order. */
 export async function executeSql(engine: Engine, session: Session | undefined, text: string): Promise<SqlResult[]> {
+  if (typeof text !== 'string') throw Errors.invalidArgument('argument "text" of engine.sql()', `expected a string of SQL, got ${describeArgument(text)}`);
+  if (session !== undefined && !engine.ownsSession(session)) {
+    throw Errors.invalidArgument('argument "session" of engine.sql()', `expected an open session of this engine (engine.openSession()), got ${describeArgument(session)}`);
+  }
   const parsed = parseSql(text);
   const own = session === undefined;
   const s = session ?? engine.openSession();
@@ -230,11 +234,11 @@ export class SqlRunner {
       let rows = this.matching(tx, internal, table, st.where, order === undefined ? st.limit : undefined);
       if (order) {
         const col = this.column(table, order.column, order.token);
-        rows = [...rows].sort((a, b) => nullsLast(a[col.name]!, b[col.name]!) * (order.descending ? -1 : 1));
+        rows = [...rows].sort((a, b) => nullsLast(valueOf(a, col.name), valueOf(b, col.name)) * (order.descending ? -1 : 1));
         if (st.limit !== undefined) rows = rows.slice(0, st.limit);
       }
       const names = st.items.flatMap((it) => this.itemColumns(it, table, defs));
-      return { command: `SELECT ${rows.length}`, columns: names, rows: rows.map((r) => names.map((n) => r[n] ?? null)) };
+      return { command: `SELECT ${rows.length}`, columns: names, rows: rows.map((r) => names.map((n) => valueOf(r, n))) };
     });
   }
 
@@ -267,7 +271,7 @@ export class SqlRunner {
     } else {
       candidates = tx.scan(internal, undefined, undefined);
     }
-    const out = candidates.filter((row) => preds.every((p) => holds(row[p.col.name] ?? null, p.op, p.v)));
+    const out = candidates.filter((row) => preds.every((p) => holds(valueOf(row, p.col.name), p.op, p.v)));
     return limit === undefined ? out : out.slice(0, limit);
   }
 
@@ -304,7 +308,7 @@ export class SqlRunner {
       if (it.kind === 'column') throw atToken(Errors.undefinedColumn(`${call.name}()`, it.name), it.token);
       throw atToken(Errors.notSupported(`a function call in the select list of ${call.name}()`), it.call.token);
     });
-    let rows = records.map((r) => names.map((n) => r[n] ?? null));
+    let rows = records.map((r) => names.map((n) => valueOf(r, n)));
     if (st.limit !== undefined) rows = rows.slice(0, st.limit);
     return { command: `SELECT ${rows.length}`, columns: names, rows };
   }
@@ -448,11 +452,10 @@ export class SqlRunner {
   /** SHOW PITR [WHERE pitr_name|pitr_level|account_name|database_name|table_name = 'v' AND ...]. */
   private showPitr(st: Extract<Statement, { kind: 'show_pitr' }>): SqlResult {
     const filter: PitrFilter = {};
-    const fields: Record<string, keyof PitrFilter> = { pitr_name: 'name', pitr_level: 'level', account_name: 'account', database_name: 'database', table_name: 'table' };
     for (const p of st.where) {
-      const field = fields[p.column];
+      const field = SHOW_PITR_FIELDS.get(p.column);
       if (field === undefined || p.op !== '=') {
-        throw atToken(Errors.notSupported(`SHOW PITR WHERE ${p.column} ${p.op} (filters: ${Object.keys(fields).join(', ')}, with =)`), p.token);
+        throw atToken(Errors.notSupported(`SHOW PITR WHERE ${p.column} ${p.op} (filters: ${[...SHOW_PITR_FIELDS.keys()].join(', ')}, with =)`), p.token);
       }
       filter[field] = literalText(p.value);
     }
@@ -528,6 +531,31 @@ export class SqlRunner {
     if (!c) throw atToken(Errors.undefinedColumn(table.name, name), token);
     return c;
   }
+}
+
+/** SHOW PITR's filter columns (a Map: a column named like an Object.prototype member is no filter). */
+const SHOW_PITR_FIELDS: ReadonlyMap<string, keyof PitrFilter> = new Map([
+  ['pitr_name', 'name'],
+  ['pitr_level', 'level'],
+  ['account_name', 'account'],
+  ['database_name', 'database'],
+  ['table_name', 'table'],
+]);
+
+/**
+ * A column's value in a row, read as an own property only: a column named `constructor` or
+ * `toString` that a row lacks must read as NULL, never as the inherited Object.prototype member.
+ */
+function valueOf(row: Record<string, Value>, column: string): Value {
+  return Object.hasOwn(row, column) ? (row[column] ?? null) : null;
+}
+
+/** How a wrong argument reads in an error message. */
+function describeArgument(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `a string`;
+  if (typeof v === 'object') return Object.getPrototypeOf(v) === null ? 'an object with no prototype' : `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return `${typeof v} ${String(v)}`;
 }
 
 /** Functions that return rows (used in FROM). */
