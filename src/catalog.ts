@@ -6,6 +6,7 @@ import { TableSchema } from './store/schema.js';
 import { Table } from './store/table.js';
 import { ChunkPools } from './store/chunk-pool.js';
 import { Errors, MotError } from './errors.js';
+import { checkName, checkNameCharacters } from './names.js';
 
 export class Catalog {
   private readonly byName = new Map<string, Table>();
@@ -16,6 +17,7 @@ export class Catalog {
 
   /** Validate a definition and reserve an id (nothing is created yet). */
   prepareCreate(def: TableDef): { id: number; schema: TableSchema } {
+    checkDefinitionNames(def);
     if (this.byName.has(def.name)) {
       throw new MotError({
         code: 'MOT_ERROR_INVALID_ARG',
@@ -63,5 +65,24 @@ export class Catalog {
 
   tables(): Table[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+}
+
+/**
+ * The names a new table brings (src/names.ts): its name, `[database.]table` with each part at most
+ * NAME_BYTES_MAX bytes, its indexes' names, and its columns' characters (their length is MOT's limit,
+ * checked by TableSchema.create). Only for new tables: recovery recreates tables of any name.
+ * Anything not a string is left to TableSchema.create, which refuses malformed definitions.
+ */
+function checkDefinitionNames(def: TableDef): void {
+  if (def === null || typeof def !== 'object' || typeof def.name !== 'string') return;
+  const dot = def.name.indexOf('.');
+  if (dot >= 0) checkName('database', def.name.slice(0, dot));
+  checkName('table', dot >= 0 ? def.name.slice(dot + 1) : def.name);
+  if (Array.isArray(def.columns)) {
+    for (const c of def.columns) if (typeof c?.name === 'string') checkNameCharacters('column', c.name);
+  }
+  if (Array.isArray(def.indexes)) {
+    for (const i of def.indexes) if (typeof i?.name === 'string') checkName('index', i.name);
   }
 }

@@ -53,6 +53,8 @@ export const SqlState = {
   object_not_in_prerequisite_state: '55000',
   duplicate_table: '42P07',
   syntax_error: '42601',
+  invalid_name: '42602',
+  name_too_long: '42622',
   lock_not_available: '55P03',
   invalid_catalog_name: '3D000',
   duplicate_database: '42P04',

@@ -78,6 +78,74 @@ describe('accounts and privileges', () => {
   });
 });
 
+describe('names (issue 9)', () => {
+  it('defect 22: names are at most 63 bytes of UTF-8 (42622) and hold no NUL, control character or lone surrogate (42602), for tables, indexes, databases, accounts, users and PITRs, from SQL and the API', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    const def = (name: string, extra: Partial<{ column: string; index: string }> = {}) => ({
+      name,
+      columns: [{ name: 'id', type: 'int32' as const }, { name: extra.column ?? 'v', type: 'int32' as const }],
+      primaryKey: ['id'],
+      ...(extra.index === undefined ? {} : { indexes: [{ name: extra.index, columns: ['v'] }] }),
+    });
+    const a63 = 'a'.repeat(63);
+    const e31 = '\u00e9'.repeat(31); // 62 bytes of UTF-8 in 31 UTF-16 units
+    const e32 = '\u00e9'.repeat(32); // 64 bytes in 32 units: too long, though only 32 "characters"
+    // the library API
+    for (const [d, state, pattern] of [
+      [def('x'.repeat(5000)), '42622', /table name "x{64}\.\.\." is too long: 5000 bytes of UTF-8, at most 63/],
+      [def(a63 + 'b'), '42622', /table name .* 64 bytes/],
+      [def(e32), '42622', /64 bytes/],
+      [def('t\u0000x'), '42602', /invalid table name "t\\u0000x": it contains the control character U\+0000 at position 1/],
+      [def('t\nx'), '42602', /U\+000A/],
+      [def('t\u009bx'), '42602', /"t\\u009bx".*U\+009B/],
+      [def('t\ud800'), '42602', /a lone surrogate/],
+      [def('db'.repeat(32) + '.t'), '42622', /database name/],
+      [def('t', { index: 'i'.repeat(64) }), '42622', /index name/],
+      [def('t', { index: 'i\u0000' }), '42602', /index name/],
+      [def('t', { column: 'c\u0000' }), '42602', /column name/],
+    ] as const) {
+      const err = await rejection(engine.createTable(d));
+      expect([err.sqlstate, err.message], d.name.slice(0, 20)).toEqual([state, expect.stringMatching(pattern)]);
+    }
+    expect(engine.tables()).toHaveLength(0);
+    await engine.createTable(def(a63));
+    await engine.createTable(def(e31));
+    // SQL: quoted identifiers can carry anything, so the same rule applies there
+    for (const [text, state] of [
+      [`create table "${'y'.repeat(64)}" (id int primary key)`, '42622'],
+      [`create table "${e32}" (id int primary key)`, '42622'],
+      ['create table "a\u0000b" (id int primary key)', '42602'],
+      ['create table t (id int primary key, "c\u0001" int)', '42602'],
+      [`create database "${e32}"`, '42622'],
+      [`create database "${'d'.repeat(64)}"`, '42622'],
+      ['create database "d\u0000x"', '42602'],
+      ['create database "d\tx"', '42602'],
+      [`create account "${e32}" admin_name 'boss'`, '42622'],
+      ['create account "a\u0000" admin_name \'boss\'', '42602'],
+      [`create account acme2 admin_name '${e32}'`, '42622'],
+      ['create account acme3 admin_name \'b\u0000\'', '42602'],
+      [`create pitr "${e32}" for cluster range 1 'h'`, '42622'],
+      ['create pitr "p\u0000" for cluster range 1 \'h\'', '42602'],
+    ] as const) {
+      expect((await sqlError(engine, text)).sqlstate, text.slice(0, 40)).toBe(state);
+    }
+    await engine.sql(`create database "${e31}"; create account "${e31}" admin_name '${e31}'; create pitr "${e31}" for cluster range 1 'h'`);
+    const tenant = engine.openSession({ account: e31 });
+    expect((await sqlError(engine, `create user "${e32}"`, tenant)).sqlstate).toBe('42622');
+    expect((await sqlError(engine, 'create user "u\u001b[31m"', tenant)).sqlstate).toBe('42602');
+    await engine.sql(`create user "${e31}x"`, tenant);
+    await engine.close();
+    // every name that was accepted comes back unchanged
+    const again = await Engine.open('/db', { disk });
+    expect(again.tables().map((t) => t.name).sort()).toEqual([a63, e31].sort());
+    expect((await again.sql('show databases'))[0]!.rows).toEqual([['postgres'], [e31]]);
+    expect(again.pitrs.show(SYS_LOGIN).map((p) => p.name)).toEqual([e31]);
+    expect((await again.sql('show users', again.openSession({ account: e31, user: `${e31}x` })))[0]!.rows).toEqual([[e31], [`${e31}x`]]);
+    await again.close();
+  });
+});
+
 describe('mo_ctl', () => {
   it("flush_table returns exactly {method: 'Flush', result: [{returnStr: 'OK'}]} from the API and SQL, after the data is durable", async () => {
     const engine = await Engine.open('/db', { disk: new MemDisk(), config: { synchronous_commit: false, wal_writer_delay: '10s' } });

@@ -8,6 +8,7 @@
 import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import { Errors, MotError } from '../errors.js';
+import { NAME_BYTES_MAX, checkName as checkObjectName, describeName } from '../names.js';
 import { readAccountFile, writeAccountFile, type AccountRecord, type DatabaseRecord } from './account-file.js';
 
 export const SYS_ACCOUNT = 'sys';
@@ -17,8 +18,8 @@ export const DEFAULT_DATABASE = 'postgres';
 export const ACCOUNTS_MAX = 1000;
 export const USERS_PER_ACCOUNT_MAX = 1000;
 export const DATABASES_MAX = 10_000;
-/** Names of accounts, users and databases: an identifier without '.', at most this long. */
-export const OBJECT_NAME_CHARS_MAX = 63;
+/** Names of accounts, users and databases: at most this many bytes of UTF-8, without '.' or '/'. */
+export const OBJECT_NAME_BYTES_MAX = NAME_BYTES_MAX;
 
 /** Who a session is: the account and user it logged in as. */
 export interface Login {
@@ -208,10 +209,10 @@ export class AccountCatalog {
   }
 }
 
+/** NAMEDATALEN's rule (src/names.ts), and no "." (it separates database and table) or "/". */
 function checkName(kind: string, name: string): void {
-  if (name.length === 0 || name.length > OBJECT_NAME_CHARS_MAX || name.includes('.') || name.includes('/')) {
-    throw Errors.invalidArgument(`${kind} name "${name}"`, `must be 1..${OBJECT_NAME_CHARS_MAX} characters without "." or "/"`);
-  }
+  checkObjectName(kind, name);
+  if (name.includes('.') || name.includes('/')) throw Errors.invalidArgument(`${kind} name ${describeName(name)}`, 'must not contain "." or "/"');
 }
 
 export function isPermissionError(e: unknown): e is MotError {

@@ -8,6 +8,7 @@
 import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import { Errors } from '../errors.js';
+import { NAME_BYTES_MAX, checkName, describeName } from '../names.js';
 import { AccountCatalog, SYS_ACCOUNT, type Login } from './accounts.js';
 import { readPitrFile, writePitrFile, type PitrLevel, type PitrRecord, type PitrUnit } from './pitr-file.js';
 
@@ -17,7 +18,8 @@ export const PITR_RANGE_VALUE_MIN = 1;
 export const PITR_RANGE_VALUE_MAX = 100;
 /** Bound on the catalog (each change rewrites the whole file). */
 export const PITRS_MAX = 10_000;
-export const PITR_NAME_CHARS_MAX = 63;
+/** Bytes of UTF-8 in a PITR name (NAMEDATALEN - 1, as every name). */
+export const PITR_NAME_BYTES_MAX = NAME_BYTES_MAX;
 
 const HOUR_MS = 3_600_000;
 /** Length of one unit: a month is 30 days and a year 365 days (documented in docs/architecture.md). */
@@ -212,10 +214,10 @@ export function pitrCovers(p: PitrRecord, t: PitrTarget, ownerOf: (db: string) =
   }
 }
 
+/** NAMEDATALEN's rule (src/names.ts), and no "/". */
 function checkPitrName(name: string): void {
-  if (name.length === 0 || name.length > PITR_NAME_CHARS_MAX || name.includes('/')) {
-    throw Errors.invalidArgument(`PITR name "${name}"`, `must be 1..${PITR_NAME_CHARS_MAX} characters without "/"`);
-  }
+  checkName('PITR', name, PITR_NAME_BYTES_MAX);
+  if (name.includes('/')) throw Errors.invalidArgument(`PITR name ${describeName(name)}`, 'must not contain "/"');
 }
 
 /** Internal table names (AccountCatalog.internalTableName) a target covers, among `names`. */
