@@ -362,53 +362,67 @@ export class Engine implements SessionHost {
   async createTable(def: TableDef): Promise<void> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const { id, schema } = this.catalog.prepareCreate(def);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.CREATE_TABLE, id, schema.def);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
-    this.checkpoints.applied(csn);
+    // The name is claimed here, in the same synchronous step as the check that it is free.
+    const { id, schema, release } = this.catalog.prepareCreate(def);
+    try {
+      const enc = this.redoEncoder;
+      enc.reset();
+      enc.addDdl(RedoOp.CREATE_TABLE, id, schema.def);
+      const csn = this.nextCsn();
+      const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+      const logged = this.log.commit(buffers, 0);
+      if (logged) await logged;
+      this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
+      this.checkpoints.applied(csn);
+    } finally {
+      release();
+    }
   }
 
   /** Drop a table (a logged DDL transaction). Fails while transactions are committing on it. */
   async dropTable(name: string): Promise<void> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const table = this.catalog.get(name);
-    if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the drop`);
-    this.checkpoints.refuseDdlDuringCheckpoint(name);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.DROP_TABLE, table.id, undefined);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    this.catalog.drop(table);
-    this.checkpoints.applied(csn);
+    // A second DROP of the name gets 42P01 from here on, a CREATE 42P07, a TRUNCATE 42P01.
+    const { table, release } = this.catalog.prepareDdl(name, 'drop');
+    try {
+      if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the drop`);
+      this.checkpoints.refuseDdlDuringCheckpoint(name);
+      const enc = this.redoEncoder;
+      enc.reset();
+      enc.addDdl(RedoOp.DROP_TABLE, table.id, undefined);
+      const csn = this.nextCsn();
+      const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+      const logged = this.log.commit(buffers, 0);
+      if (logged) await logged;
+      this.catalog.drop(table);
+      this.checkpoints.applied(csn);
+    } finally {
+      release();
+    }
   }
 
   /** Empty a table (a logged TRUNCATE_TABLE transaction). Refused while a checkpoint runs (MOT's rule) or commits run on it. */
   async truncateTable(name: string): Promise<void> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const table = this.catalog.get(name);
-    if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the truncate`);
-    this.checkpoints.refuseDdlDuringCheckpoint(name);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.TRUNCATE_TABLE, table.id, undefined);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    table.truncate();
-    this.checkpoints.tableTruncated(table, csn);
-    this.checkpoints.applied(csn);
+    const { table, release } = this.catalog.prepareDdl(name, 'truncate');
+    try {
+      if (this.locks.heldOn(table) > 0) throw Errors.invalidState(`table "${name}" has commits in progress; retry the truncate`);
+      this.checkpoints.refuseDdlDuringCheckpoint(name);
+      const enc = this.redoEncoder;
+      enc.reset();
+      enc.addDdl(RedoOp.TRUNCATE_TABLE, table.id, undefined);
+      const csn = this.nextCsn();
+      const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+      const logged = this.log.commit(buffers, 0);
+      if (logged) await logged;
+      table.truncate();
+      this.checkpoints.tableTruncated(table, csn);
+      this.checkpoints.applied(csn);
+    } finally {
+      release();
+    }
   }
 
   /**

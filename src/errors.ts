@@ -56,6 +56,7 @@ export const SqlState = {
   invalid_name: '42602',
   name_too_long: '42622',
   lock_not_available: '55P03',
+  object_in_use: '55006',
   invalid_catalog_name: '3D000',
   duplicate_database: '42P04',
   duplicate_object: '42710',
@@ -392,6 +393,15 @@ export const Errors = {
       rc: 'RC_ERROR',
       sqlstate: 'disk_full',
       message: `the engine is read-only until disk space returns: ${reason}`,
+    });
+  },
+  /** A DDL or catalog change refused because another change in flight uses the object (nothing waits). */
+  objectInUse(what: string, by: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_UNAVAILABLE',
+      rc: 'RC_ERROR',
+      sqlstate: 'object_in_use',
+      message: `${what} is being used by ${by}; retry`,
     });
   },
   /** VACUUM could not take its exclusive table lock within its bound. */

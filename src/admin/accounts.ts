@@ -9,6 +9,7 @@ import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import { Errors, MotError } from '../errors.js';
 import { NAME_BYTES_MAX, checkName as checkObjectName, describeName } from '../names.js';
+import { Reservations, holding, type Release } from '../reservations.js';
 import { readAccountFile, writeAccountFile, type AccountRecord, type DatabaseRecord } from './account-file.js';
 
 export const SYS_ACCOUNT = 'sys';
@@ -34,6 +35,8 @@ export const SYS_LOGIN: Login = { account: SYS_ACCOUNT, user: SYS_ADMIN_USER, is
 export class AccountCatalog {
   private accounts = new Map<string, AccountRecord>();
   private databases = new Map<string, DatabaseRecord>();
+  /** Names with a create or drop in flight, and accounts and databases in use by one. */
+  private readonly claims = new Reservations();
   /** Serializes changes, so two writers never race on the file. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -111,64 +114,134 @@ export class AccountCatalog {
   }
 
   // ---- changes (each persisted before it takes effect) ----
+  //
+  // Each change checks and claims what it creates or drops in one synchronous step (src/reservations.ts)
+  // and holds the claim until its file write is done: keys `account:<name>`, `user:<account>/<name>`,
+  // `database:<name>`. Creating a user or a database also holds its account (shared), so DROP ACCOUNT
+  // cannot run beside it; CREATE TABLE and RESTORE hold their database (holdDatabase) against DROP.
 
   async createAccount(caller: Login, name: string, admin: string): Promise<void> {
     this.requireSys(caller, `CREATE ACCOUNT "${name}"`);
     checkName('account', name);
     checkName('user', admin);
     if (name === SYS_ACCOUNT || this.accounts.has(name)) throw Errors.duplicateObject('account', name);
-    if (this.accounts.size >= ACCOUNTS_MAX) throw Errors.invalidArgument('account', `more than ${ACCOUNTS_MAX} accounts`);
-    await this.change((accounts) => accounts.set(name, { name, admin, users: [], createdWallMs: this.clock.wallMs() }));
+    if (this.accounts.size + this.claims.countExclusive('account:') >= ACCOUNTS_MAX) throw Errors.invalidArgument('account', `more than ${ACCOUNTS_MAX} accounts`);
+    const release = this.claims.tryExclusive(`account:${name}`);
+    if (release === undefined) throw Errors.duplicateObject('account', name); // a CREATE ACCOUNT of the name is in flight
+    await holding(release, () => this.change((accounts) => accounts.set(name, { name, admin, users: [], createdWallMs: this.clock.wallMs() })));
   }
 
-  /** Drops the account after `dropDatabase` has emptied each of its databases. */
-  async dropAccount(caller: Login, name: string, dropTables: (database: string) => Promise<void>): Promise<void> {
+  /**
+   * Drops the account: each of its databases (see dropDatabase), then `beforeDrop` (its PITRs), then
+   * the account itself.
+   */
+  async dropAccount(caller: Login, name: string, dropTables: (database: string) => Promise<void>, beforeDrop: () => Promise<void> = async () => undefined): Promise<void> {
     this.requireSys(caller, `DROP ACCOUNT "${name}"`);
     if (name === SYS_ACCOUNT) throw Errors.permissionDenied(caller.account, `the "${SYS_ACCOUNT}" account cannot be dropped`);
     if (!this.accounts.has(name)) throw Errors.undefinedObject('account', name);
-    for (const db of this.databasesOf(name)) await this.dropDatabase(caller, db, dropTables);
-    await this.change((accounts) => accounts.delete(name));
+    const release = this.claims.tryExclusive(`account:${name}`);
+    if (release === undefined) {
+      if (this.claims.isExclusive(`account:${name}`)) throw Errors.undefinedObject('account', name); // its DROP is in flight
+      throw Errors.objectInUse(`account "${name}"`, 'a CREATE DATABASE or CREATE USER in progress');
+    }
+    await holding(release, async () => {
+      for (const db of this.databasesOf(name)) await this.dropDatabase(caller, db, dropTables);
+      await beforeDrop();
+      await this.change((accounts) => accounts.delete(name));
+    });
   }
 
   async createUser(caller: Login, name: string): Promise<void> {
     if (caller.account === SYS_ACCOUNT) throw Errors.notSupported(`CREATE USER in the "${SYS_ACCOUNT}" account (create an account instead)`);
     this.requireAdmin(caller, `CREATE USER "${name}"`);
     checkName('user', name);
-    const rec = this.accounts.get(caller.account)!;
+    const rec = this.liveAccount(caller);
     if (rec.admin === name || rec.users.includes(name)) throw Errors.duplicateObject('user', name);
-    if (rec.users.length >= USERS_PER_ACCOUNT_MAX) throw Errors.invalidArgument('user', `more than ${USERS_PER_ACCOUNT_MAX} users in account "${rec.name}"`);
-    await this.change((accounts) => accounts.get(caller.account)!.users.push(name));
+    if (rec.users.length + this.claims.countExclusive(`user:${caller.account}/`) >= USERS_PER_ACCOUNT_MAX) {
+      throw Errors.invalidArgument('user', `more than ${USERS_PER_ACCOUNT_MAX} users in account "${rec.name}"`);
+    }
+    const release = this.claimBoth(`user:${caller.account}/${name}`, `account:${caller.account}`, () => Errors.duplicateObject('user', name), () => Errors.invalidLogin(caller.account, caller.user));
+    await holding(release, () => this.change((accounts) => accounts.get(caller.account)!.users.push(name)));
   }
 
   async dropUser(caller: Login, name: string): Promise<void> {
     this.requireAdmin(caller, `DROP USER "${name}"`);
     const rec = this.accounts.get(caller.account);
     if (!rec || !rec.users.includes(name)) throw Errors.undefinedObject('user', name);
-    await this.change((accounts) => {
-      const users = accounts.get(caller.account)!.users;
-      users.splice(users.indexOf(name), 1);
-    });
+    const release = this.claims.tryExclusive(`user:${caller.account}/${name}`);
+    if (release === undefined) throw Errors.undefinedObject('user', name); // its DROP is in flight
+    await holding(release, () =>
+      this.change((accounts) => {
+        const users = accounts.get(caller.account)?.users;
+        const at = users?.indexOf(name) ?? -1;
+        if (at < 0) throw Errors.undefinedObject('user', name);
+        users!.splice(at, 1);
+      }),
+    );
   }
 
-  async createDatabase(caller: Login, name: string, ifNotExists: boolean): Promise<boolean> {
+  /**
+   * Creates a database owned by the caller's account. `beforeCreate` runs while the name is claimed,
+   * before the database exists (the SQL face drops tables a crash or the library API left under that
+   * name, so a new database never starts with another owner's tables).
+   */
+  async createDatabase(caller: Login, name: string, ifNotExists: boolean, beforeCreate: () => Promise<void> = async () => undefined): Promise<boolean> {
     this.requireAdmin(caller, `CREATE DATABASE "${name}"`);
     checkName('database', name);
-    if (name === DEFAULT_DATABASE || this.databases.has(name)) {
+    if (caller.account !== SYS_ACCOUNT) this.liveAccount(caller);
+    const taken = (): boolean => name === DEFAULT_DATABASE || this.databases.has(name);
+    if (taken()) {
       if (ifNotExists) return false;
       throw Errors.duplicateDatabase(name);
     }
-    if (this.databases.size >= DATABASES_MAX) throw Errors.invalidArgument('database', `more than ${DATABASES_MAX} databases`);
-    await this.change((_, databases) => databases.set(name, { name, account: caller.account, createdWallMs: this.clock.wallMs() }));
+    if (this.databases.size + this.claims.countExclusive('database:') >= DATABASES_MAX) throw Errors.invalidArgument('database', `more than ${DATABASES_MAX} databases`);
+    // A CREATE DATABASE of the name in flight: answered as if it had happened (it exists).
+    const claim = this.claims.tryExclusive(`database:${name}`);
+    if (claim === undefined) {
+      if (ifNotExists) return false;
+      throw Errors.duplicateDatabase(name);
+    }
+    const account = caller.account === SYS_ACCOUNT ? undefined : this.claims.tryShared(`account:${caller.account}`);
+    if (caller.account !== SYS_ACCOUNT && account === undefined) {
+      claim();
+      throw Errors.invalidLogin(caller.account, caller.user); // its account is being dropped
+    }
+    await holding(() => (claim(), account?.()), async () => {
+      await beforeCreate();
+      await this.change((_, databases) => databases.set(name, { name, account: caller.account, createdWallMs: this.clock.wallMs() }));
+    });
     return true;
   }
 
-  /** Drops every table of the database (through `dropTables`, which logs each drop), then the database. */
+  /**
+   * Drops every table of the database (through `dropTables`, which logs each drop and makes it
+   * durable), then the database. Refused with 55006 while a CREATE TABLE or RESTORE writes into it.
+   */
   async dropDatabase(caller: Login, name: string, dropTables: (database: string) => Promise<void>): Promise<void> {
     this.requireAdmin(caller, `DROP DATABASE "${name}"`);
     if (name === DEFAULT_DATABASE) throw Errors.permissionDenied(caller.account, `the "${DEFAULT_DATABASE}" database cannot be dropped`);
     this.checkDatabaseAccess(caller, name);
-    await dropTables(name);
-    await this.change((_, databases) => databases.delete(name));
+    const release = this.claims.tryExclusive(`database:${name}`);
+    if (release === undefined) {
+      if (this.claims.isExclusive(`database:${name}`)) throw Errors.undefinedDatabase(name); // its DROP is in flight
+      throw Errors.objectInUse(`database "${name}"`, 'a CREATE TABLE or RESTORE in progress');
+    }
+    await holding(release, async () => {
+      await dropTables(name);
+      await this.change((_, databases) => databases.delete(name));
+    });
+  }
+
+  /**
+   * Check the caller may use the database and keep it from being dropped until the returned function
+   * is called (a CREATE TABLE in it, a RESTORE writing into it). A database whose DROP is in flight
+   * does not exist any more (3D000).
+   */
+  holdDatabase(caller: Login, name: string): Release {
+    this.checkDatabaseAccess(caller, name);
+    const release = this.claims.tryShared(`database:${name}`);
+    if (release === undefined) throw Errors.undefinedDatabase(name);
+    return release;
   }
 
   // ---- table names ----
@@ -188,6 +261,28 @@ export class AccountCatalog {
 
   private databasesOf(account: string): string[] {
     return [...this.databases.values()].filter((d) => d.account === account).map((d) => d.name).sort();
+  }
+
+  /** The caller's account record; 28000 if it was dropped (a session opened before the drop). */
+  private liveAccount(caller: Login): AccountRecord {
+    const rec = this.accounts.get(caller.account);
+    if (rec === undefined) throw Errors.invalidLogin(caller.account, caller.user);
+    return rec;
+  }
+
+  /** Claim `exclusiveKey` alone and `sharedKey` beside others, both or neither. */
+  private claimBoth(exclusiveKey: string, sharedKey: string, taken: () => MotError, sharedGone: () => MotError): Release {
+    const mine = this.claims.tryExclusive(exclusiveKey);
+    if (mine === undefined) throw taken();
+    const owner = this.claims.tryShared(sharedKey);
+    if (owner === undefined) {
+      mine();
+      throw sharedGone();
+    }
+    return () => {
+      mine();
+      owner();
+    };
   }
 
   private requireAdmin(caller: Login, what: string): void {

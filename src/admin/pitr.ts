@@ -9,6 +9,7 @@ import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import { Errors } from '../errors.js';
 import { NAME_BYTES_MAX, checkName, describeName } from '../names.js';
+import { Reservations, holding } from '../reservations.js';
 import { AccountCatalog, SYS_ACCOUNT, type Login } from './accounts.js';
 import { readPitrFile, writePitrFile, type PitrLevel, type PitrRecord, type PitrUnit } from './pitr-file.js';
 
@@ -61,6 +62,8 @@ export function pitrWindow(p: PitrRecord, nowMs: number): { fromMs: number; toMs
 export class PitrCatalog {
   private pitrs = new Map<string, PitrRecord>();
   private writing: Promise<unknown> = Promise.resolve();
+  /** Names of PITRs with a CREATE in flight (src/reservations.ts). */
+  private readonly claims = new Reservations();
   /** Moments restores in progress read from (their checkpoint and WAL must stay). */
   private readonly pinnedMs = new Map<number, number>();
   private pinSeq = 0;
@@ -124,9 +127,12 @@ export class PitrCatalog {
     checkPitrName(name);
     const range = checkRange(name, rangeValue, rangeUnit);
     if (this.pitrs.has(name)) throw Errors.duplicateObject('PITR', name);
-    if (this.pitrs.size >= PITRS_MAX) throw Errors.invalidArgument('PITR', `more than ${PITRS_MAX} PITRs`);
+    if (this.pitrs.size + this.claims.countExclusive('pitr:') >= PITRS_MAX) throw Errors.invalidArgument('PITR', `more than ${PITRS_MAX} PITRs`);
     const account = this.authorize(caller, accounts, `CREATE PITR "${name}"`, target);
     if (target.level === 'table' && !tableExists(target.database!, target.table!)) throw Errors.tableNotFound(`${target.database}.${target.table}`);
+    // Checked free and claimed in one synchronous step: a second CREATE of the name meanwhile gets 42710.
+    const release = this.claims.tryExclusive(`pitr:${name}`);
+    if (release === undefined) throw Errors.duplicateObject('PITR', name);
     const now = this.clock.wallMs();
     const rec: PitrRecord = {
       name,
@@ -139,23 +145,39 @@ export class PitrCatalog {
       modifiedWallMs: now,
       createdBy: caller.account,
     };
-    await this.change((m) => m.set(name, rec));
+    await holding(release, () => this.change((m) => m.set(name, rec)));
     return { ...rec };
   }
+
+  // ALTER and DROP check, in the serialized change itself, that the PITR still is the one they
+  // authorized: a DROP (or a DROP and a CREATE) that ran meanwhile is never undone or overwritten.
 
   async alter(caller: Login, accounts: AccountCatalog, name: string, rangeValue: number, rangeUnit: string | undefined): Promise<void> {
     const p = this.get(caller, name);
     const range = checkRange(name, rangeValue, rangeUnit);
     this.authorize(caller, accounts, `ALTER PITR "${name}"`, targetOf(p));
-    await this.change((m) => m.set(name, { ...p, ...range, modifiedWallMs: this.clock.wallMs() }));
+    await this.change((m) => {
+      const cur = m.get(name);
+      if (cur === undefined || cur.createdWallMs !== p.createdWallMs || cur.account !== p.account) throw Errors.undefinedObject('PITR', name);
+      m.set(name, { ...cur, ...range, modifiedWallMs: this.clock.wallMs() });
+    });
   }
 
   async drop(caller: Login, accounts: AccountCatalog, name: string, ifExists: boolean): Promise<boolean> {
     if (ifExists && !this.pitrs.has(name)) return false;
     const p = this.get(caller, name);
     this.authorize(caller, accounts, `DROP PITR "${name}"`, targetOf(p));
-    await this.change((m) => m.delete(name));
-    return true;
+    let dropped = false;
+    await this.change((m) => {
+      const cur = m.get(name);
+      if (cur !== undefined && cur.createdWallMs === p.createdWallMs && cur.account === p.account) {
+        m.delete(name);
+        dropped = true;
+      } else if (!ifExists) {
+        throw Errors.undefinedObject('PITR', name); // dropped meanwhile by a concurrent DROP
+      }
+    });
+    return dropped;
   }
 
   /**

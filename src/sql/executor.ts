@@ -164,7 +164,17 @@ export class SqlRunner {
       columns: st.columns.map((c) => ({ name: c.name, type: c.type, ...(c.size === undefined ? {} : { size: c.size }), nullable: !c.notNull })),
       primaryKey: st.primaryKey,
     };
-    await this.engine.createTable(def);
+    // The database cannot be dropped while the table is being created in it (src/reservations.ts).
+    const release = this.engine.accounts.holdDatabase(this.login, AccountCatalog.splitInternalName(internal).database);
+    try {
+      await this.engine.createTable(def);
+    } catch (e) {
+      // A concurrent CREATE of the name won: IF NOT EXISTS is content with that.
+      if (st.ifNotExists && e instanceof MotError && e.sqlstate === '42P07') return tag('CREATE TABLE');
+      throw atToken(e, st.table.token);
+    } finally {
+      release();
+    }
     return tag('CREATE TABLE');
   }
 
@@ -175,6 +185,8 @@ export class SqlRunner {
     try {
       await this.engine.dropTable(internal);
     } catch (e) {
+      // A concurrent DROP of the name won: IF EXISTS is content with that.
+      if (st.ifExists && e instanceof MotError && e.sqlstate === '42P01') return tag('DROP TABLE');
       throw atToken(e, st.table.token);
     }
     return tag('DROP TABLE');
@@ -386,21 +398,33 @@ export class SqlRunner {
 
   private async admin(st: Statement): Promise<SqlResult> {
     const acc = this.engine.accounts;
+    // Drops are made durable before accounts.json forgets the database: in asynchronous mode a crash
+    // could otherwise bring back tables of a database that no longer exists, and the next account
+    // to create a database of that name would find them.
     const dropTables = async (database: string): Promise<void> => {
       for (const t of this.engine.tables()) {
         if (AccountCatalog.splitInternalName(t.name).database === database) await this.engine.dropTable(t.name);
       }
+      await this.engine.flush();
     };
     try {
       switch (st.kind) {
         case 'create_database':
           this.noTransactionBlock('CREATE DATABASE');
-          await acc.createDatabase(this.login, st.name, st.ifNotExists);
+          // Tables left under the name (the library API can create `db.t` without a database) are
+          // nobody's: dropped before the new database exists, so its owner never sees them.
+          await acc.createDatabase(this.login, st.name, st.ifNotExists, () => dropTables(st.name));
           return tag('CREATE DATABASE');
         case 'drop_database':
           this.noTransactionBlock('DROP DATABASE');
           if (st.ifExists && acc.ownerOf(st.name) === undefined) return tag('DROP DATABASE');
-          await acc.dropDatabase(this.login, st.name, dropTables);
+          try {
+            await acc.dropDatabase(this.login, st.name, dropTables);
+          } catch (e) {
+            // A concurrent DROP of the database won: IF EXISTS is content with that.
+            if (st.ifExists && e instanceof MotError && e.sqlstate === '3D000') return tag('DROP DATABASE');
+            throw e;
+          }
           if (this.state.database === st.name) this.state.database = undefined;
           return tag('DROP DATABASE');
         case 'create_account':
