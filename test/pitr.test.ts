@@ -196,3 +196,72 @@ describe('RESTORE FROM PITR', () => {
     }
   });
 });
+
+describe('PITR names and other accounts (issue 9)', () => {
+  it("defect 23: another account's PITR is indistinguishable from a missing one: DROP [IF EXISTS], ALTER, SHOW, RESTORE and CREATE answer the same", async () => {
+    const statements = [
+      'drop pitr if exists p',
+      'drop pitr p',
+      'drop pitr c.p',
+      'drop pitr if exists c.p',
+      "alter pitr p range 2 'h'",
+      "alter pitr p range 0 'h'",
+      "alter pitr c.p range 2 'h'",
+      "show pitr where pitr_name = 'p'",
+      "show pitr where account_name = 'c'",
+      "restore account d from pitr p timestamp '2023-11-14 22:13:20'",
+      "restore account d from pitr c.p timestamp '2023-11-14 22:13:20'",
+      "restore database x from pitr p timestamp 'not a time'",
+      "create pitr p for account range 3 'h'",
+      'show pitr',
+    ];
+    const answers: string[][] = [];
+    for (const cHasP of [true, false]) {
+      const w = world(23);
+      const e = await openEngine(w);
+      await sim(w, 'setup', e.sql("create account c admin_name 'ca'; create account d admin_name 'da'"));
+      const c = e.openSession({ account: 'c' });
+      const d = e.openSession({ account: 'd' });
+      await sim(w, 'dbs', e.sql('create database x', d));
+      if (cHasP) await sim(w, 'c pitr', e.sql("create pitr p for account range 1 'h'", c));
+      const out: string[] = [];
+      for (const text of statements) {
+        const r = await sim(w, text, e.sql(text, d).then((x) => x, (x: unknown) => x));
+        // the answer d gets, with the wall-clock columns of SHOW PITR left out
+        out.push(isMotError(r) ? `${r.sqlstate} ${r.message}` : JSON.stringify((r as { rows: unknown[][] }[]).map((x) => x.rows.map((row) => [row[0], ...row.slice(3)]))));
+      }
+      answers.push(out);
+      if (cHasP) expect(e.pitrs.show(SYS_LOGIN, { account: 'c' })).toMatchObject([{ name: 'p', account: 'c', rangeValue: 1, rangeUnit: 'h' }]);
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]![1]).toMatch(/^42704 PITR "p" does not exist/);
+    expect(answers[0]![12]).toBe('[[]]'); // CREATE succeeds: names are per account
+  });
+
+  it('defect 23: PITR names are per account; sys names its own first, qualifies another account\'s as account.name; DROP ACCOUNT drops its PITRs, so a new account of that name inherits none', async () => {
+    const w = world(24);
+    const e = await openEngine(w);
+    await sim(w, 'setup', e.sql("create account c admin_name 'ca'; create account d admin_name 'da'"));
+    const c = e.openSession({ account: 'c' });
+    const d = e.openSession({ account: 'd' });
+    await sim(w, 'pitrs', e.sql("create pitr p for account range 1 'h'", c));
+    await sim(w, 'pitrs', e.sql("create pitr p for account range 2 'h'", d));
+    expect((await sqlError(w, e, 'drop pitr p')).message).toMatch(/PITR name "p".*accounts c, d each have one: write account.name/);
+    await sim(w, 'alter', e.sql("alter pitr d.p range 5 'd'"));
+    expect(e.pitrs.get(SYS_LOGIN, 'p', 'd')).toMatchObject({ rangeValue: 5, rangeUnit: 'd' });
+    await sim(w, 'sys p', e.sql("create pitr p for cluster range 1 'h'"));
+    expect(e.pitrs.get(SYS_LOGIN, 'p')).toMatchObject({ level: 'cluster', account: 'sys' });
+    expect((await sqlError(w, e, "create pitr p for account c range 1 'h'")).sqlstate).toBe('42710');
+    await sim(w, 'drop', e.sql('drop pitr c.p; drop pitr p'));
+    expect(e.pitrs.show(SYS_LOGIN).map((p) => `${p.account}.${p.name}`)).toEqual(['d.p']);
+    await sim(w, 'c again', e.sql("create pitr q for account range 1 'h'", c));
+    await sim(w, 'drop c', e.sql('drop account c'));
+    await sim(w, 'new c', e.sql("create account c admin_name 'other'"));
+    expect((await sim(w, 'show', e.sql('show pitr', e.openSession({ account: 'c' }))))[0]!.rows).toEqual([]);
+    const w2 = world(25, w.disk.snapshotDurable());
+    const e2 = await openEngine(w2);
+    expect(e2.pitrs.show(SYS_LOGIN).map((p) => `${p.account}.${p.name}:${p.rangeValue}${p.rangeUnit}`)).toEqual(['d.p:5d']);
+    expect((await sim(w2, 'd show', e2.sql('show pitr', e2.openSession({ account: 'd' }))))[0]!.rows.map((r) => r[0])).toEqual(['p']);
+    void d;
+  });
+});

@@ -329,6 +329,8 @@ describe('bad input at the SQL face (issue 9)', () => {
     // SHOW PITR's filters are a fixed set: a prototype member's name is refused like any unknown filter
     expect((await sqlError(engine, "show pitr where constructor = 'x'")).sqlstate).toBe('0A000');
     expect((await sqlError(engine, "show pitr where tostring = 'x'")).sqlstate).toBe('0A000');
+    // so are PITR range units: 'constructor' is no unit
+    expect((await sqlError(engine, "create pitr x for cluster range 1 'constructor'")).message).toMatch(/range unit 'constructor' of PITR "x"/);
     await engine.close();
   });
 });

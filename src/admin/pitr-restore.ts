@@ -47,8 +47,8 @@ export function parseRestoreTimestamp(text: string): number {
   return ms;
 }
 
-export async function restoreFromPitr(engine: Engine, caller: Login, target: PitrTarget, pitrName: string, timestampMs: number): Promise<RestoreReport> {
-  const p = engine.pitrs.get(caller, pitrName);
+export async function restoreFromPitr(engine: Engine, caller: Login, target: PitrTarget, pitrName: string, timestampMs: number, pitrAccount?: string): Promise<RestoreReport> {
+  const p = engine.pitrs.get(caller, pitrName, pitrAccount);
   const ownerOf = (db: string): string | undefined => engine.accounts.ownerOf(db);
   const t: PitrTarget = target.level === 'account' ? { ...target, account: target.account ?? caller.account } : target;
   engine.pitrs.authorize(caller, engine.accounts, `RESTORE FROM PITR "${pitrName}"`, t);

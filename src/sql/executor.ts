@@ -431,7 +431,7 @@ export class SqlRunner {
           await acc.createAccount(this.login, st.name, st.adminName);
           return tag('CREATE ACCOUNT');
         case 'drop_account':
-          await acc.dropAccount(this.login, st.name, dropTables);
+          await acc.dropAccount(this.login, st.name, dropTables, () => this.engine.pitrs.dropAccount(st.name));
           return tag('DROP ACCOUNT');
         case 'create_user':
           await acc.createUser(this.login, st.name);
@@ -451,14 +451,14 @@ export class SqlRunner {
           return tag('CREATE PITR');
         }
         case 'alter_pitr':
-          await this.engine.pitrs.alter(this.login, acc, st.name, st.rangeValue, st.rangeUnit);
+          await this.engine.pitrs.alter(this.login, acc, st.name, st.rangeValue, st.rangeUnit, st.account);
           return tag('ALTER PITR');
         case 'drop_pitr':
-          await this.engine.pitrs.drop(this.login, acc, st.name, st.ifExists);
+          await this.engine.pitrs.drop(this.login, acc, st.name, st.ifExists, st.account);
           return tag('DROP PITR');
         case 'restore': {
           this.noTransactionBlock('RESTORE');
-          const r = await restoreFromPitr(this.engine, this.login, this.pitrTarget(st.target), st.pitr, parseRestoreTimestamp(st.timestamp));
+          const r = await restoreFromPitr(this.engine, this.login, this.pitrTarget(st.target), st.pitr, parseRestoreTimestamp(st.timestamp), st.pitrAccount);
           return {
             command: 'RESTORE',
             columns: ['tables', 'rows_inserted', 'rows_updated', 'rows_deleted', 'checkpoint_id'],
