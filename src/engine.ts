@@ -180,6 +180,8 @@ export class Engine implements SessionHost {
     await mkdirpDurable(this.disk, this.dir);
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
+    // Dropped databases are remembered as long as a PITR window may reach back to them.
+    this.accounts.historyRetainFromMs = () => this.pitrs.retainFromWallMs(this.clock.wallMs());
     const mode = loggingMode(this.config);
     if (this.config.enableStats) {
       this.statsCollector = new StatsCollector(mode, this.clock);

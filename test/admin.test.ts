@@ -301,6 +301,40 @@ describe('concurrent DDL and administration (issue 9)', () => {
   });
 });
 
+describe('account and database identity (issue 9)', () => {
+  it('defect 15: a session of a dropped account cannot reach the databases of a new account of the same name (28000)', async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk() });
+    await engine.sql("create account c admin_name 'boss'");
+    const old = engine.openSession({ account: 'c' });
+    await engine.sql('drop account c');
+    await engine.sql("create account c admin_name 'boss'");
+    const fresh = engine.openSession({ account: 'c' });
+    await engine.sql("create database mine; create table mine.t (id int primary key, v varchar(8)); insert into mine.t values (1, 'new')", fresh);
+    for (const text of ['select * from mine.t', 'use mine', 'create database other', "insert into mine.t values (2, 'x')", 'show tables']) {
+      expect((await sqlError(engine, text, old)).sqlstate, text).toBe('28000');
+    }
+    expect((await engine.sql('select v from mine.t', fresh))[0]!.rows).toEqual([['new']]);
+    await engine.close();
+  });
+
+  it('accounts.json version 1 (no ids) is read, given ids, and written back as version 2', async () => {
+    const disk = new MemDisk();
+    await disk.mkdirp('/db');
+    const v1 = { format: 'motsim-accounts', version: 1, accounts: [{ name: 'acme', admin: 'boss', users: ['clerk'], createdWallMs: 1 }], databases: [{ name: 'shop', account: 'acme', createdWallMs: 2 }] };
+    const f = await disk.open('/db/accounts.json', { create: true });
+    await f.write(0, new TextEncoder().encode(JSON.stringify(v1)));
+    await f.close();
+    const engine = await Engine.open('/db', { disk });
+    const acme = engine.openSession({ account: 'acme', user: 'clerk' });
+    expect((await engine.sql('show databases', acme))[0]!.rows).toEqual([['shop']]);
+    expect(engine.accounts.databaseNow('shop')).toMatchObject({ name: 'shop', account: 'acme', accountId: 1, id: 2 });
+    await engine.sql('create database more', engine.openSession({ account: 'acme' }));
+    await engine.close();
+    const written = JSON.parse(new TextDecoder().decode(await disk.readFile('/db/accounts.json'))) as { version: number; nextId: number; databases: { name: string; id: number }[] };
+    expect([written.version, written.nextId, written.databases.map((d) => `${d.name}#${d.id}`)]).toEqual([2, 4, ['shop#2', 'more#3']]);
+  });
+});
+
 describe('mo_ctl', () => {
   it("flush_table returns exactly {method: 'Flush', result: [{returnStr: 'OK'}]} from the API and SQL, after the data is durable", async () => {
     const engine = await Engine.open('/db', { disk: new MemDisk(), config: { synchronous_commit: false, wal_writer_delay: '10s' } });

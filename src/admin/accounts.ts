@@ -4,13 +4,18 @@
 // sees everything. Tables of `postgres` keep their bare names in the table catalog; a table `t` of
 // any other database `db` is stored as `db.t` (so `engine.table('t')` keeps working).
 // Invariant: the in-memory catalog changes only after accounts.json was written durably.
+//
+// Accounts and databases have ids that are never reused, and dropped databases are remembered with
+// the moment they were dropped for as long as a PITR window may reach back to them
+// (`historyRetainFromMs`): who owned a database name at a past moment is what a RESTORE asks
+// (databaseAt), so a tenant never gets back rows of a database another account owned then.
 
 import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import { Errors, MotError } from '../errors.js';
 import { NAME_BYTES_MAX, checkName as checkObjectName, describeName } from '../names.js';
 import { Reservations, holding, type Release } from '../reservations.js';
-import { readAccountFile, writeAccountFile, type AccountRecord, type DatabaseRecord } from './account-file.js';
+import { SYS_ID, readAccountFile, writeAccountFile, type AccountFileContent, type AccountRecord, type DatabaseRecord, type DroppedDatabaseRecord } from './account-file.js';
 
 export const SYS_ACCOUNT = 'sys';
 export const SYS_ADMIN_USER = 'root';
@@ -19,6 +24,8 @@ export const DEFAULT_DATABASE = 'postgres';
 export const ACCOUNTS_MAX = 1000;
 export const USERS_PER_ACCOUNT_MAX = 1000;
 export const DATABASES_MAX = 10_000;
+/** Dropped databases remembered at most (the oldest are forgotten first; a RESTORE then skips their tables). */
+export const DROPPED_DATABASES_MAX = 100_000;
 /** Names of accounts, users and databases: at most this many bytes of UTF-8, without '.' or '/'. */
 export const OBJECT_NAME_BYTES_MAX = NAME_BYTES_MAX;
 
@@ -28,13 +35,43 @@ export interface Login {
   readonly user: string;
   /** The account's administrator (for `sys`: the cluster administrator). */
   readonly isAdmin: boolean;
+  /**
+   * The account's id when the session logged in. A session of an account dropped since (and perhaps
+   * recreated by another tenant under the same name) is refused (28000). Absent: not checked.
+   */
+  readonly accountId?: number;
 }
 
-export const SYS_LOGIN: Login = { account: SYS_ACCOUNT, user: SYS_ADMIN_USER, isAdmin: true };
+export const SYS_LOGIN: Login = { account: SYS_ACCOUNT, user: SYS_ADMIN_USER, isAdmin: true, accountId: SYS_ID };
+
+/** A database as one incarnation of its name: ids tell a recreated database from the old one. */
+export interface DatabaseIdentity {
+  id: number;
+  name: string;
+  account: string;
+  accountId: number;
+}
+
+const POSTGRES: DatabaseIdentity = { id: SYS_ID, name: DEFAULT_DATABASE, account: SYS_ACCOUNT, accountId: SYS_ID };
+
+/** The catalog's state; each change edits a copy and makes it the state once it is on disk. */
+interface Draft {
+  nextId: number;
+  accounts: Map<string, AccountRecord>;
+  databases: Map<string, DatabaseRecord>;
+  dropped: DroppedDatabaseRecord[];
+}
 
 export class AccountCatalog {
   private accounts = new Map<string, AccountRecord>();
   private databases = new Map<string, DatabaseRecord>();
+  private dropped: DroppedDatabaseRecord[] = [];
+  private nextId = SYS_ID + 1;
+  /**
+   * The oldest moment a RESTORE may still ask about (the PITRs' oldest window start, set by the
+   * engine); dropped databases older than it are forgotten. Undefined: no PITR, none is kept.
+   */
+  historyRetainFromMs: () => number | undefined = () => undefined;
   /** Names with a create or drop in flight, and accounts and databases in use by one. */
   private readonly claims = new Reservations();
   /** Serializes changes, so two writers never race on the file. */
@@ -48,9 +85,7 @@ export class AccountCatalog {
 
   static async load(disk: Disk, dir: string, clock: Pick<Clock, 'wallMs'>): Promise<AccountCatalog> {
     const c = new AccountCatalog(disk, dir, clock);
-    const content = await readAccountFile(disk, dir);
-    for (const a of content.accounts) c.accounts.set(a.name, a);
-    for (const d of content.databases) c.databases.set(d.name, d);
+    c.adopt(await readAccountFile(disk, dir));
     return c;
   }
 
@@ -66,7 +101,7 @@ export class AccountCatalog {
     if (!rec) throw Errors.invalidLogin(acc, user ?? '(administrator)');
     const u = user ?? rec.admin;
     if (u !== rec.admin && !rec.users.includes(u)) throw Errors.invalidLogin(acc, u);
-    return { account: acc, user: u, isAdmin: u === rec.admin };
+    return { account: acc, user: u, isAdmin: u === rec.admin, accountId: rec.id };
   }
 
   /** The database a new session of this account starts in (undefined: none; USE or qualify). */
@@ -99,13 +134,40 @@ export class AccountCatalog {
     return this.databases.get(database)?.account;
   }
 
+  /** The database of that name now, or undefined. */
+  databaseNow(name: string): DatabaseIdentity | undefined {
+    if (name === DEFAULT_DATABASE) return POSTGRES;
+    const d = this.databases.get(name);
+    return d === undefined ? undefined : identity(d);
+  }
+
+  /**
+   * The database that had this name at `wallMs` (created at or before it, not dropped at or before it),
+   * or undefined: none did, or it was dropped so long ago that it is forgotten (then nobody may have
+   * its tables back). A name has one database at a time, so there is at most one.
+   */
+  databaseAt(name: string, wallMs: number): DatabaseIdentity | undefined {
+    if (name === DEFAULT_DATABASE) return POSTGRES;
+    const live = this.databases.get(name);
+    const found: DatabaseIdentity[] = live !== undefined && live.createdWallMs <= wallMs ? [identity(live)] : [];
+    for (const d of this.dropped) if (d.name === name && d.createdWallMs <= wallMs && wallMs < d.droppedWallMs) found.push(identity(d));
+    return found.length === 1 ? found[0] : undefined;
+  }
+
   /** Throws 3D000 if the database does not exist, 42501 if the caller's account may not use it. */
   checkDatabaseAccess(caller: Login, database: string): void {
+    this.checkSessionAccount(caller);
     const owner = this.ownerOf(database);
     if (owner === undefined) throw Errors.undefinedDatabase(database);
     if (caller.account !== SYS_ACCOUNT && owner !== caller.account) {
       throw Errors.permissionDenied(caller.account, `database "${database}" belongs to another account`);
     }
+  }
+
+  /** 28000 for a session whose account was dropped since it logged in (even if recreated since). */
+  checkSessionAccount(caller: Login): void {
+    if (caller.account === SYS_ACCOUNT || caller.accountId === undefined) return;
+    if (this.accounts.get(caller.account)?.id !== caller.accountId) throw Errors.invalidLogin(caller.account, caller.user);
   }
 
   /** Throws 42501 unless the caller is the `sys` account. */
@@ -128,7 +190,7 @@ export class AccountCatalog {
     if (this.accounts.size + this.claims.countExclusive('account:') >= ACCOUNTS_MAX) throw Errors.invalidArgument('account', `more than ${ACCOUNTS_MAX} accounts`);
     const release = this.claims.tryExclusive(`account:${name}`);
     if (release === undefined) throw Errors.duplicateObject('account', name); // a CREATE ACCOUNT of the name is in flight
-    await holding(release, () => this.change((accounts) => accounts.set(name, { name, admin, users: [], createdWallMs: this.clock.wallMs() })));
+    await holding(release, () => this.change((d) => d.accounts.set(name, { id: d.nextId++, name, admin, users: [], createdWallMs: this.clock.wallMs() })));
   }
 
   /**
@@ -147,7 +209,7 @@ export class AccountCatalog {
     await holding(release, async () => {
       for (const db of this.databasesOf(name)) await this.dropDatabase(caller, db, dropTables);
       await beforeDrop();
-      await this.change((accounts) => accounts.delete(name));
+      await this.change((d) => d.accounts.delete(name));
     });
   }
 
@@ -161,7 +223,7 @@ export class AccountCatalog {
       throw Errors.invalidArgument('user', `more than ${USERS_PER_ACCOUNT_MAX} users in account "${rec.name}"`);
     }
     const release = this.claimBoth(`user:${caller.account}/${name}`, `account:${caller.account}`, () => Errors.duplicateObject('user', name), () => Errors.invalidLogin(caller.account, caller.user));
-    await holding(release, () => this.change((accounts) => accounts.get(caller.account)!.users.push(name)));
+    await holding(release, () => this.change((d) => d.accounts.get(caller.account)!.users.push(name)));
   }
 
   async dropUser(caller: Login, name: string): Promise<void> {
@@ -171,8 +233,8 @@ export class AccountCatalog {
     const release = this.claims.tryExclusive(`user:${caller.account}/${name}`);
     if (release === undefined) throw Errors.undefinedObject('user', name); // its DROP is in flight
     await holding(release, () =>
-      this.change((accounts) => {
-        const users = accounts.get(caller.account)?.users;
+      this.change((d) => {
+        const users = d.accounts.get(caller.account)?.users;
         const at = users?.indexOf(name) ?? -1;
         if (at < 0) throw Errors.undefinedObject('user', name);
         users!.splice(at, 1);
@@ -188,7 +250,7 @@ export class AccountCatalog {
   async createDatabase(caller: Login, name: string, ifNotExists: boolean, beforeCreate: () => Promise<void> = async () => undefined): Promise<boolean> {
     this.requireAdmin(caller, `CREATE DATABASE "${name}"`);
     checkName('database', name);
-    if (caller.account !== SYS_ACCOUNT) this.liveAccount(caller);
+    const accountId = caller.account === SYS_ACCOUNT ? SYS_ID : this.liveAccount(caller).id;
     const taken = (): boolean => name === DEFAULT_DATABASE || this.databases.has(name);
     if (taken()) {
       if (ifNotExists) return false;
@@ -208,7 +270,7 @@ export class AccountCatalog {
     }
     await holding(() => (claim(), account?.()), async () => {
       await beforeCreate();
-      await this.change((_, databases) => databases.set(name, { name, account: caller.account, createdWallMs: this.clock.wallMs() }));
+      await this.change((d) => d.databases.set(name, { id: d.nextId++, name, account: caller.account, accountId, createdWallMs: this.clock.wallMs() }));
     });
     return true;
   }
@@ -228,7 +290,13 @@ export class AccountCatalog {
     }
     await holding(release, async () => {
       await dropTables(name);
-      await this.change((_, databases) => databases.delete(name));
+      await this.change((d) => {
+        const rec = d.databases.get(name);
+        if (rec === undefined) return;
+        d.databases.delete(name);
+        // Remembered for RESTORE: from now on the name is nobody's until it is created again.
+        d.dropped.push({ ...rec, droppedWallMs: this.clock.wallMs() });
+      });
     });
   }
 
@@ -265,6 +333,7 @@ export class AccountCatalog {
 
   /** The caller's account record; 28000 if it was dropped (a session opened before the drop). */
   private liveAccount(caller: Login): AccountRecord {
+    this.checkSessionAccount(caller);
     const rec = this.accounts.get(caller.account);
     if (rec === undefined) throw Errors.invalidLogin(caller.account, caller.user);
     return rec;
@@ -290,17 +359,36 @@ export class AccountCatalog {
   }
 
   /** Apply `mutate` to a copy of the catalog, write the copy durably, then make it the catalog. */
-  private async change(mutate: (accounts: Map<string, AccountRecord>, databases: Map<string, DatabaseRecord>) => void): Promise<void> {
+  private async change(mutate: (draft: Draft) => void): Promise<void> {
     const run = this.writing.then(async () => {
-      const accounts = new Map([...this.accounts].map(([k, v]) => [k, { ...v, users: [...v.users] }]));
-      const databases = new Map([...this.databases].map(([k, v]) => [k, { ...v }]));
-      mutate(accounts, databases);
-      await writeAccountFile(this.disk, this.dir, { accounts: [...accounts.values()], databases: [...databases.values()] });
-      this.accounts = accounts;
-      this.databases = databases;
+      const draft: Draft = {
+        nextId: this.nextId,
+        accounts: new Map([...this.accounts].map(([k, v]) => [k, { ...v, users: [...v.users] }])),
+        databases: new Map([...this.databases].map(([k, v]) => [k, { ...v }])),
+        dropped: [...this.dropped],
+      };
+      mutate(draft);
+      draft.dropped = this.retainedDropped(draft.dropped);
+      const content: AccountFileContent = { nextId: draft.nextId, accounts: [...draft.accounts.values()], databases: [...draft.databases.values()], droppedDatabases: draft.dropped };
+      await writeAccountFile(this.disk, this.dir, content);
+      this.adopt(content);
     });
     this.writing = run.catch(() => undefined);
     await run;
+  }
+
+  private adopt(content: AccountFileContent): void {
+    this.nextId = content.nextId;
+    this.accounts = new Map(content.accounts.map((a) => [a.name, a]));
+    this.databases = new Map(content.databases.map((d) => [d.name, d]));
+    this.dropped = content.droppedDatabases;
+  }
+
+  /** Dropped databases a RESTORE may still ask about: dropped at or after the oldest PITR window start, at most DROPPED_DATABASES_MAX. */
+  private retainedDropped(dropped: DroppedDatabaseRecord[]): DroppedDatabaseRecord[] {
+    const from = this.historyRetainFromMs();
+    const kept = from === undefined ? [] : dropped.filter((d) => d.droppedWallMs >= from);
+    return kept.length > DROPPED_DATABASES_MAX ? kept.slice(kept.length - DROPPED_DATABASES_MAX) : kept;
   }
 }
 
@@ -308,6 +396,10 @@ export class AccountCatalog {
 function checkName(kind: string, name: string): void {
   checkObjectName(kind, name);
   if (name.includes('.') || name.includes('/')) throw Errors.invalidArgument(`${kind} name ${describeName(name)}`, 'must not contain "." or "/"');
+}
+
+function identity(d: DatabaseRecord): DatabaseIdentity {
+  return { id: d.id, name: d.name, account: d.account, accountId: d.accountId };
 }
 
 export function isPermissionError(e: unknown): e is MotError {

@@ -271,10 +271,11 @@ export function pitrCovers(p: PitrRecord, t: PitrTarget, ownerOf: (db: string) =
       return true;
     case 'account':
       return t.level === 'account' ? t.account === p.account : t.level === 'database' || t.level === 'table' ? ownerOf(t.database!) === p.account : false;
+    // A database or table PITR covers the database of that name only while its account owns it.
     case 'database':
-      return (t.level === 'database' || t.level === 'table') && t.database === p.database;
+      return (t.level === 'database' || t.level === 'table') && t.database === p.database && ownerOf(t.database) === p.account;
     case 'table':
-      return t.level === 'table' && t.database === p.database && t.table === p.table;
+      return t.level === 'table' && t.database === p.database && t.table === p.table && ownerOf(t.database) === p.account;
   }
 }
 

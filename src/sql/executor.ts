@@ -63,7 +63,13 @@ export class SqlRunner {
     this.login = loginOf(session);
     let st = states.get(session);
     if (!st) {
-      st = { database: engine.accounts.defaultDatabase(this.login), tx: undefined };
+      st = { database: undefined, tx: undefined };
+      try {
+        engine.accounts.checkSessionAccount(this.login);
+        st.database = engine.accounts.defaultDatabase(this.login);
+      } catch {
+        // a session of a dropped account: every statement it runs is refused (run())
+      }
       states.set(session, st);
     }
     this.state = st;
@@ -81,6 +87,9 @@ export class SqlRunner {
 
   async run(p: ParsedStatement): Promise<SqlResult> {
     try {
+      // A session whose account was dropped since it logged in (perhaps recreated by another
+      // tenant under the same name) runs nothing: 28000.
+      this.engine.accounts.checkSessionAccount(this.login);
       return await this.statement(p.statement);
     } catch (e) {
       const tx = this.state.tx;
