@@ -307,6 +307,11 @@ describe('bad input at the SQL face (issue 9)', () => {
       const err = await engine.sql('show tables', session as never).then(() => undefined, (e: unknown) => e);
       expect([(err as MotError).sqlstate, (err as MotError).message]).toEqual(['22023', expect.stringMatching(/argument "session" of engine\.sql\(\)/)]);
     }
+    // the library API's createTable goes through the same catalog check: a hostile definition is a MotError too
+    for (const def of [null, undefined, 42, Object.create(null)]) {
+      const err = await engine.createTable(def as never).then(() => undefined, (e: unknown) => e);
+      expect([isMotError(err), (err as MotError).sqlstate], typeof def).toEqual([true, '22023']);
+    }
     await other.close();
     await engine.close();
   });
