@@ -1,31 +1,50 @@
 // The engine's tables by name and id, over the per-socket memory pools. DDL is applied here both by
-// committing transactions and by recovery, so the two cannot drift apart.
+// committing transactions and by recovery, so the two cannot drift apart. A CREATE, DROP or TRUNCATE
+// claims the table's name before its redo is logged and holds it until it is applied, so two DDLs on
+// one name never both pass their checks (src/reservations.ts).
 
 import type { TableDef } from './store/schema.js';
 import { TableSchema } from './store/schema.js';
 import { Table } from './store/table.js';
 import { ChunkPools } from './store/chunk-pool.js';
 import { Errors, MotError } from './errors.js';
+import { checkName, checkNameCharacters } from './names.js';
+import { Reservations, type Release } from './reservations.js';
 
 export class Catalog {
   private readonly byName = new Map<string, Table>();
   private readonly byId = new Map<number, Table>();
   private nextId = 1;
+  /** Names of tables with a CREATE, DROP or TRUNCATE in flight (src/reservations.ts). */
+  private readonly claims = new Reservations();
 
   constructor(readonly pools: ChunkPools) {}
 
-  /** Validate a definition and reserve an id (nothing is created yet). */
-  prepareCreate(def: TableDef): { id: number; schema: TableSchema } {
-    const schema = TableSchema.create(def); // checks the definition itself first (a null one included)
-    if (this.byName.has(def.name)) {
-      throw new MotError({
-        code: 'MOT_ERROR_INVALID_ARG',
-        rc: 'RC_ERROR',
-        sqlstate: 'duplicate_table',
-        message: `relation "${def.name}" already exists`,
-      });
-    }
-    return { id: this.nextId++, schema };
+  /**
+   * Validate a definition, reserve an id and claim the name (nothing is created yet). The caller
+   * creates the table with `create` once its CREATE_TABLE is logged, and calls `release` however
+   * that ends: until then a second CREATE of the name gets 42P07, as if this one had happened.
+   */
+  prepareCreate(def: TableDef): { id: number; schema: TableSchema; release: Release } {
+    checkDefinitionNames(def);
+    if (typeof def?.name === 'string' && this.byName.has(def.name)) throw duplicateTable(def.name);
+    const schema = TableSchema.create(def);
+    const release = this.claims.tryExclusive(schema.name);
+    if (release === undefined) throw duplicateTable(schema.name); // a CREATE of the name is in flight
+    return { id: this.nextId++, schema, release };
+  }
+
+  /**
+   * Claim an existing table for a DROP (alone) or a TRUNCATE (beside other truncates) while its redo is
+   * logged. A table whose DROP is in flight is already gone for everyone else (42P01); a DROP while a
+   * TRUNCATE is in flight is refused with 55006 (nothing waits).
+   */
+  prepareDdl(name: string, kind: 'drop' | 'truncate'): { table: Table; release: Release } {
+    const table = this.get(name);
+    const release = kind === 'drop' ? this.claims.tryExclusive(name) : this.claims.tryShared(name);
+    if (release !== undefined) return { table, release };
+    if (this.claims.isExclusive(name)) throw Errors.tableNotFound(name); // its DROP is in flight
+    throw Errors.objectInUse(`table "${name}"`, 'a TRUNCATE in progress');
   }
 
   create(id: number, schema: TableSchema): Table {
@@ -64,4 +83,27 @@ export class Catalog {
   tables(): Table[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
+}
+
+/**
+ * The names a new table brings (src/names.ts): its name, `[database.]table` with each part at most
+ * NAME_BYTES_MAX bytes, its indexes' names, and its columns' characters (their length is MOT's limit,
+ * checked by TableSchema.create). Only for new tables: recovery recreates tables of any name.
+ * Anything not a string is left to TableSchema.create, which refuses malformed definitions.
+ */
+function checkDefinitionNames(def: TableDef): void {
+  if (def === null || typeof def !== 'object' || typeof def.name !== 'string') return;
+  const dot = def.name.indexOf('.');
+  if (dot >= 0) checkName('database', def.name.slice(0, dot));
+  checkName('table', dot >= 0 ? def.name.slice(dot + 1) : def.name);
+  if (Array.isArray(def.columns)) {
+    for (const c of def.columns) if (typeof c?.name === 'string') checkNameCharacters('column', c.name);
+  }
+  if (Array.isArray(def.indexes)) {
+    for (const i of def.indexes) if (typeof i?.name === 'string') checkName('index', i.name);
+  }
+}
+
+function duplicateTable(name: string): MotError {
+  return new MotError({ code: 'MOT_ERROR_INVALID_ARG', rc: 'RC_ERROR', sqlstate: 'duplicate_table', message: `relation "${name}" already exists` });
 }

@@ -188,6 +188,8 @@ export class Engine implements SessionHost {
     await mkdirpDurable(this.disk, this.dir);
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
+    // Dropped databases are remembered as long as a PITR window may reach back to them.
+    this.accounts.historyRetainFromMs = () => this.pitrs.retainFromWallMs(this.clock.wallMs());
     const mode = loggingMode(this.config);
     if (this.config.enableStats) {
       this.statsCollector = new StatsCollector(mode, this.clock);
@@ -362,6 +364,11 @@ export class Engine implements SessionHost {
     return session;
   }
 
+  /** Whether `session` is a session of this engine that is still open. */
+  ownsSession(session: unknown): boolean {
+    return this.sessions.has(session as Session);
+  }
+
   /** Sessions open now, in the order they were opened. */
   get openSessions(): Session[] {
     return [...this.sessions];
@@ -376,42 +383,56 @@ export class Engine implements SessionHost {
   async createTable(def: TableDef): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const { id, schema } = this.catalog.prepareCreate(def);
-    const enc = this.redoEncoder;
-    enc.reset();
-    enc.addDdl(RedoOp.CREATE_TABLE, id, schema.def);
-    const csn = this.nextCsn();
-    const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
-    const logged = this.log.commit(buffers, 0);
-    if (logged) await logged;
-    this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
-    this.checkpoints.applied(csn);
-    return { csn };
+    // The name is claimed here, in the same synchronous step as the check that it is free.
+    const { id, schema, release } = this.catalog.prepareCreate(def);
+    try {
+      const enc = this.redoEncoder;
+      enc.reset();
+      enc.addDdl(RedoOp.CREATE_TABLE, id, schema.def);
+      const csn = this.nextCsn();
+      const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
+      const logged = this.log.commit(buffers, 0);
+      if (logged) await logged;
+      this.checkpoints.tableCreated(this.catalog.create(id, schema), csn);
+      this.checkpoints.applied(csn);
+      return { csn };
+    } finally {
+      release();
+    }
   }
 
   /** Drop a table (a logged DDL transaction). Fails while transactions are committing on it. */
   async dropTable(name: string): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const table = this.catalog.get(name);
-    this.checkpoints.refuseDdlDuringCheckpoint(name);
-    return this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
-      this.catalog.drop(table);
-      this.checkpoints.applied(csn);
-    });
+    // A second DROP of the name gets 42P01 from here on, a CREATE 42P07, a TRUNCATE 42P01.
+    const { table, release } = this.catalog.prepareDdl(name, 'drop');
+    try {
+      this.checkpoints.refuseDdlDuringCheckpoint(name);
+      return await this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
+        this.catalog.drop(table);
+        this.checkpoints.applied(csn);
+      });
+    } finally {
+      release();
+    }
   }
 
   /** Empty a table (a logged TRUNCATE_TABLE transaction). Refused while a checkpoint runs (MOT's rule) or commits run on it. */
   async truncateTable(name: string): Promise<DdlResult> {
     const refused = this.writeRefusal();
     if (refused) throw refused;
-    const table = this.catalog.get(name);
-    this.checkpoints.refuseDdlDuringCheckpoint(name);
-    return this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
-      table.truncate();
-      this.checkpoints.tableTruncated(table, csn);
-      this.checkpoints.applied(csn);
-    });
+    const { table, release } = this.catalog.prepareDdl(name, 'truncate');
+    try {
+      this.checkpoints.refuseDdlDuringCheckpoint(name);
+      return await this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
+        table.truncate();
+        this.checkpoints.tableTruncated(table, csn);
+        this.checkpoints.applied(csn);
+      });
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -421,7 +442,7 @@ export class Engine implements SessionHost {
    */
   private async logTableDdl(table: Table, op: RedoOpCode, verb: string, apply: (csn: number) => void): Promise<DdlResult> {
     const owner = { ddl: verb }; // one lock owner per statement: two DDL statements on a table exclude each other
-    if (!this.locks.tryLockTable(table, owner)) throw Errors.invalidState(`table "${table.name}" has commits or DDL in progress; retry the ${verb}`);
+    if (!this.locks.tryLockTable(table, owner)) throw Errors.objectInUse(`table "${table.name}"`, `commits or another DDL statement in progress (${verb} refused)`);
     try {
       const enc = this.redoEncoder;
       enc.reset();

@@ -53,7 +53,10 @@ export const SqlState = {
   object_not_in_prerequisite_state: '55000',
   duplicate_table: '42P07',
   syntax_error: '42601',
+  invalid_name: '42602',
+  name_too_long: '42622',
   lock_not_available: '55P03',
+  object_in_use: '55006',
   invalid_catalog_name: '3D000',
   duplicate_database: '42P04',
   duplicate_object: '42710',
@@ -400,6 +403,15 @@ export const Errors = {
       sqlstate: 'internal_error',
       message: `internal error: transaction ${txId} was logged but applying it in memory failed (${describeCause(cause)}); its redo is in the WAL, and the engine refuses writes until it is reopened (recovery replays the log)`,
       cause,
+    });
+  },
+  /** A DDL or catalog change refused because another change in flight uses the object (nothing waits). */
+  objectInUse(what: string, by: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_UNAVAILABLE',
+      rc: 'RC_ERROR',
+      sqlstate: 'object_in_use',
+      message: `${what} is being used by ${by}; retry`,
     });
   },
   /** VACUUM could not take its exclusive table lock within its bound. */

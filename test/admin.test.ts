@@ -78,6 +78,264 @@ describe('accounts and privileges', () => {
   });
 });
 
+describe('names (issue 9)', () => {
+  it('defect 22: names are at most 63 bytes of UTF-8 (42622) and hold no NUL, control character or lone surrogate (42602), for tables, indexes, databases, accounts, users and PITRs, from SQL and the API', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    const def = (name: string, extra: Partial<{ column: string; index: string }> = {}) => ({
+      name,
+      columns: [{ name: 'id', type: 'int32' as const }, { name: extra.column ?? 'v', type: 'int32' as const }],
+      primaryKey: ['id'],
+      ...(extra.index === undefined ? {} : { indexes: [{ name: extra.index, columns: ['v'] }] }),
+    });
+    const a63 = 'a'.repeat(63);
+    const e31 = '\u00e9'.repeat(31); // 62 bytes of UTF-8 in 31 UTF-16 units
+    const e32 = '\u00e9'.repeat(32); // 64 bytes in 32 units: too long, though only 32 "characters"
+    // the library API
+    for (const [d, state, pattern] of [
+      [def('x'.repeat(5000)), '42622', /table name "x{64}\.\.\." is too long: 5000 bytes of UTF-8, at most 63/],
+      [def(a63 + 'b'), '42622', /table name .* 64 bytes/],
+      [def(e32), '42622', /64 bytes/],
+      [def('t\u0000x'), '42602', /invalid table name "t\\u0000x": it contains the control character U\+0000 at position 1/],
+      [def('t\nx'), '42602', /U\+000A/],
+      [def('t\u009bx'), '42602', /"t\\u009bx".*U\+009B/],
+      [def('t\ud800'), '42602', /a lone surrogate/],
+      [def('db'.repeat(32) + '.t'), '42622', /database name/],
+      [def('t', { index: 'i'.repeat(64) }), '42622', /index name/],
+      [def('t', { index: 'i\u0000' }), '42602', /index name/],
+      [def('t', { column: 'c\u0000' }), '42602', /column name/],
+    ] as const) {
+      const err = await rejection(engine.createTable(d));
+      expect([err.sqlstate, err.message], d.name.slice(0, 20)).toEqual([state, expect.stringMatching(pattern)]);
+    }
+    expect(engine.tables()).toHaveLength(0);
+    await engine.createTable(def(a63));
+    await engine.createTable(def(e31));
+    // SQL: quoted identifiers can carry anything, so the same rule applies there
+    for (const [text, state] of [
+      [`create table "${'y'.repeat(64)}" (id int primary key)`, '42622'],
+      [`create table "${e32}" (id int primary key)`, '42622'],
+      ['create table "a\u0000b" (id int primary key)', '42602'],
+      ['create table t (id int primary key, "c\u0001" int)', '42602'],
+      [`create database "${e32}"`, '42622'],
+      [`create database "${'d'.repeat(64)}"`, '42622'],
+      ['create database "d\u0000x"', '42602'],
+      ['create database "d\tx"', '42602'],
+      [`create account "${e32}" admin_name 'boss'`, '42622'],
+      ['create account "a\u0000" admin_name \'boss\'', '42602'],
+      [`create account acme2 admin_name '${e32}'`, '42622'],
+      ['create account acme3 admin_name \'b\u0000\'', '42602'],
+      [`create pitr "${e32}" for cluster range 1 'h'`, '42622'],
+      ['create pitr "p\u0000" for cluster range 1 \'h\'', '42602'],
+    ] as const) {
+      expect((await sqlError(engine, text)).sqlstate, text.slice(0, 40)).toBe(state);
+    }
+    await engine.sql(`create database "${e31}"; create account "${e31}" admin_name '${e31}'; create pitr "${e31}" for cluster range 1 'h'`);
+    const tenant = engine.openSession({ account: e31 });
+    expect((await sqlError(engine, `create user "${e32}"`, tenant)).sqlstate).toBe('42622');
+    expect((await sqlError(engine, 'create user "u\u001b[31m"', tenant)).sqlstate).toBe('42602');
+    await engine.sql(`create user "${e31}x"`, tenant);
+    await engine.close();
+    // every name that was accepted comes back unchanged
+    const again = await Engine.open('/db', { disk });
+    expect(again.tables().map((t) => t.name).sort()).toEqual([a63, e31].sort());
+    expect((await again.sql('show databases'))[0]!.rows).toEqual([['postgres'], [e31]]);
+    expect(again.pitrs.show(SYS_LOGIN).map((p) => p.name)).toEqual([e31]);
+    expect((await again.sql('show users', again.openSession({ account: e31, user: `${e31}x` })))[0]!.rows).toEqual([[e31], [`${e31}x`]]);
+    await again.close();
+  });
+});
+
+/** What each settled operation gave: 'ok' or its SQLSTATE (a non-MotError fails the test). */
+function outcomes(results: PromiseSettledResult<unknown>[]): string[] {
+  return results.map((r) => {
+    if (r.status === 'fulfilled') return 'ok';
+    if (!isMotError(r.reason)) throw r.reason;
+    return r.reason.sqlstate;
+  });
+}
+
+describe('concurrent DDL and administration (issue 9)', () => {
+  // Each race is forced: both operations start in one synchronous step (Promise.allSettled of two
+  // calls), so each passes its checks before either reaches its first await (a WAL or file write).
+  // (Asynchronous mode logs a CREATE TABLE without waiting, so it has no await to race across.)
+  for (const mode of ['synchronous', 'group'] as const) {
+    it(`defect 14: two concurrent CREATE TABLE of one name: exactly one succeeds, the other gets 42P07; no ghost after DROP, checkpoint and reopen (${mode})`, async () => {
+      const disk = new MemDisk();
+      const config = mode === 'group' ? { enable_group_commit: true, group_commit_size: 2, group_commit_timeout: 1 } : {};
+      const engine = await Engine.open('/db', { disk, config });
+      const sqlRace = outcomes(await Promise.allSettled([engine.sql('create table u (id int primary key)'), engine.sql('create table u (id int primary key, v int)')]));
+      expect(sqlRace.sort()).toEqual(['42P07', 'ok']);
+      const def = { name: 'w', columns: [{ name: 'id', type: 'int32' as const }], primaryKey: ['id'] };
+      expect(outcomes(await Promise.allSettled([engine.createTable(def), engine.createTable(def), engine.createTable(def)])).sort()).toEqual(['42P07', '42P07', 'ok']);
+      expect(outcomes(await Promise.allSettled([engine.sql('create table if not exists v (id int primary key)'), engine.sql('create table if not exists v (id int primary key)')]))).toEqual(['ok', 'ok']);
+      expect(engine.tables().map((t) => t.name)).toEqual(['u', 'w', 'v']);
+      await engine.sql("insert into u values (1); drop table u; insert into w values (1)");
+      expect(engine.tables().map((t) => t.name)).toEqual(['w', 'v']);
+      await engine.checkpoint();
+      await engine.close();
+      const again = await Engine.open('/db', { disk, config });
+      expect(again.tables().map((t) => t.name)).toEqual(['w', 'v']);
+      expect((await sqlError(again, 'select * from u')).sqlstate).toBe('42P01');
+      await again.close();
+    });
+  }
+
+  it('defect 14: concurrent DROP TABLE twice, DROP with CREATE or TRUNCATE of the name: one serial order explains every answer, and the WAL replays', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    await engine.sql('create table a (id int primary key); create table b (id int primary key); create table c (id int primary key); create table d (id int primary key); insert into c values (1)');
+    expect(outcomes(await Promise.allSettled([engine.sql('drop table a'), engine.sql('drop table a')]))).toEqual(['ok', '42P01']);
+    expect(outcomes(await Promise.allSettled([engine.sql('drop table if exists b'), engine.sql('drop table if exists b')]))).toEqual(['ok', 'ok']);
+    // DROP first: the CREATE sees the name taken until the drop is done; TRUNCATE sees no table
+    expect(outcomes(await Promise.allSettled([engine.sql('drop table c'), engine.sql('create table c (id int primary key, v int)'), engine.truncateTable('c')]))).toEqual(['ok', '42P07', '42P01']);
+    // TRUNCATE first: a DROP or a second TRUNCATE meanwhile is refused (55006, nothing waits): the
+    // table is locked whole until the first is applied
+    expect(outcomes(await Promise.allSettled([engine.truncateTable('d'), engine.dropTable('d'), engine.truncateTable('d')]))).toEqual(['ok', '55006', '55006']);
+    expect(engine.tables().map((t) => t.name)).toEqual(['d']);
+    await engine.close();
+    const again = await Engine.open('/db', { disk });
+    expect(again.tables().map((t) => t.name)).toEqual(['d']);
+    expect(again.recovery.wal.toleratedErrors).toBe(0); // no drop of a missing table id was logged
+    await again.close();
+  });
+
+  it('defect 14: CREATE DATABASE of one name by two tenants at once: exactly one owns it (the other gets 42P04), also after reopen', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    await engine.sql("create account c admin_name 'ca'; create account d admin_name 'da'");
+    const c = engine.openSession({ account: 'c' });
+    const d = engine.openSession({ account: 'd' });
+    const race = outcomes(await Promise.allSettled([engine.sql('create database x', c), engine.sql('create database x', d)]));
+    expect(race).toEqual(['ok', '42P04']);
+    expect(engine.accounts.ownerOf('x')).toBe('c');
+    expect((await engine.sql('show databases', d))[0]!.rows).toEqual([]);
+    expect((await sqlError(engine, 'create table x.t (id int primary key)', d)).sqlstate).toBe('42501');
+    expect(outcomes(await Promise.allSettled([engine.sql('create database if not exists y', c), engine.sql('create database if not exists y', c)]))).toEqual(['ok', 'ok']);
+    await engine.close();
+    const again = await Engine.open('/db', { disk });
+    expect(again.accounts.ownerOf('x')).toBe('c');
+    expect((await again.sql('show databases', again.openSession({ account: 'c' })))[0]!.rows).toEqual([['x'], ['y']]);
+    await again.close();
+  });
+
+  it('defect 14: DROP DATABASE twice, and with a CREATE TABLE inside it: no table outlives its database, so a later owner of the name never sees one', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk, config: { synchronous_commit: false } });
+    await engine.sql("create account c admin_name 'ca'; create account d admin_name 'da'");
+    const c = engine.openSession({ account: 'c' });
+    const d = engine.openSession({ account: 'd' });
+    await engine.sql("create database x; create table x.t (id int primary key); insert into x.t values (1)", c);
+    expect(outcomes(await Promise.allSettled([engine.sql('drop database x', c), engine.sql('drop database x', c), engine.sql('drop database if exists x', c)]))).toEqual(['ok', '3D000', 'ok']);
+    expect(engine.tables().map((t) => t.name)).toEqual([]);
+    await engine.sql('create database x; create table x.t (id int primary key)', c);
+    // CREATE TABLE first: the DROP DATABASE meanwhile is refused (55006)
+    expect(outcomes(await Promise.allSettled([engine.sql('create table x.u (id int primary key)', c), engine.sql('drop database x', c)]))).toEqual(['ok', '55006']);
+    // DROP DATABASE first: the CREATE TABLE meanwhile finds no database (3D000)
+    expect(outcomes(await Promise.allSettled([engine.sql('drop database x', c), engine.sql('create table x.v (id int primary key)', c)]))).toEqual(['ok', '3D000']);
+    expect(engine.tables().map((t) => t.name)).toEqual([]);
+    // a table the library API left under a database name that does not exist is nobody's: a new
+    // database of that name starts empty
+    await engine.createTable({ name: 'z.orphan', columns: [{ name: 'id', type: 'int32' }], primaryKey: ['id'] });
+    await engine.sql('create database z; create database x', d);
+    expect((await engine.sql('use z; show tables', d))[1]!.rows).toEqual([]);
+    expect((await engine.sql('use x; show tables', d))[1]!.rows).toEqual([]);
+    await engine.close();
+    const again = await Engine.open('/db', { disk });
+    expect(again.tables().map((t) => t.name)).toEqual([]);
+    await again.close();
+  });
+
+  it('defect 14: CREATE ACCOUNT twice at once: exactly one succeeds (42710) and its administrator can log in, also after reopen; DROP ACCOUNT twice; CREATE and DROP USER twice', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    const race = outcomes(await Promise.allSettled([engine.sql("create account z admin_name 'first'"), engine.sql("create account z admin_name 'second'")]));
+    expect(race).toEqual(['ok', '42710']);
+    expect(engine.openSession({ account: 'z', user: 'first' })).toBeDefined();
+    expect(() => engine.openSession({ account: 'z', user: 'second' })).toThrow(/login refused/);
+    const z = engine.openSession({ account: 'z', user: 'first' });
+    expect(outcomes(await Promise.allSettled([engine.sql('create user u1', z), engine.sql('create user u1', z)]))).toEqual(['ok', '42710']);
+    await engine.sql('create user u2; create user u3', z);
+    // the second DROP USER once removed the last user of the list instead
+    expect(outcomes(await Promise.allSettled([engine.sql('drop user u1', z), engine.sql('drop user u1', z)]))).toEqual(['ok', '42704']);
+    expect((await engine.sql('show users', z))[0]!.rows).toEqual([['first'], ['u2'], ['u3']]);
+    await engine.sql("create account gone admin_name 'g'");
+    const g = engine.openSession({ account: 'gone' });
+    await engine.sql('create database gdb', g);
+    // DROP ACCOUNT twice; a CREATE DATABASE of the dropped account's open session finds no account
+    expect(outcomes(await Promise.allSettled([engine.sql('drop account gone'), engine.sql('drop account gone'), engine.sql('create database gdb2', g)]))).toEqual(['ok', '42704', '28000']);
+    expect((await engine.sql('show databases'))[0]!.rows).toEqual([['postgres']]);
+    await engine.close();
+    const again = await Engine.open('/db', { disk });
+    expect(again.openSession({ account: 'z', user: 'first' })).toBeDefined();
+    expect((await again.sql('show accounts'))[0]!.rows).toEqual([['sys'], ['z']]);
+    await again.close();
+  });
+
+  it('defect 14: CREATE PITR of one name by two tenants at once never replaces one with the other; concurrent ALTER and DROP never resurrect a dropped PITR', async () => {
+    const disk = new MemDisk();
+    const engine = await Engine.open('/db', { disk });
+    await engine.sql("create account c admin_name 'ca'; create account d admin_name 'da'");
+    const c = engine.openSession({ account: 'c' });
+    const d = engine.openSession({ account: 'd' });
+    const race = await Promise.allSettled([engine.sql("create pitr p for account range 1 'h'", c), engine.sql("create pitr p for account range 2 'd'", d)]);
+    // whoever was told "created" has its own PITR, with its own range, now and after a restart
+    const check = async (e: Engine): Promise<void> => {
+      const cs = e.openSession({ account: 'c' });
+      const ds = e.openSession({ account: 'd' });
+      if (race[0]!.status === 'fulfilled') expect(e.pitrs.get({ account: 'c', user: 'ca', isAdmin: true }, 'p')).toMatchObject({ account: 'c', rangeValue: 1, rangeUnit: 'h' });
+      if (race[1]!.status === 'fulfilled') expect(e.pitrs.get({ account: 'd', user: 'da', isAdmin: true }, 'p')).toMatchObject({ account: 'd', rangeValue: 2, rangeUnit: 'd' });
+      const shown = [...(await e.sql('show pitr', cs))[0]!.rows, ...(await e.sql('show pitr', ds))[0]!.rows];
+      expect(shown.length).toBe(race.filter((r) => r.status === 'fulfilled').length);
+      cs.close();
+      ds.close();
+    };
+    expect(outcomes(race)).toContain('ok');
+    await check(engine);
+    await engine.sql("create pitr q for account range 1 'h'", c);
+    expect(outcomes(await Promise.allSettled([engine.sql('drop pitr q', c), engine.sql("alter pitr q range 5 'h'", c)]))).toEqual(['ok', '42704']);
+    expect(outcomes(await Promise.allSettled([engine.sql('drop pitr p', c), engine.sql('drop pitr p', c)])).sort()).toEqual(race[0]!.status === 'fulfilled' ? ['42704', 'ok'] : ['42704', '42704']);
+    await engine.close();
+    const again = await Engine.open('/db', { disk });
+    expect(again.pitrs.show(SYS_LOGIN).map((p) => `${p.account}:${p.name}`)).toEqual(race[1]!.status === 'fulfilled' ? ['d:p'] : []);
+    await again.close();
+  });
+});
+
+describe('account and database identity (issue 9)', () => {
+  it('defect 15: a session of a dropped account cannot reach the databases of a new account of the same name (28000)', async () => {
+    const engine = await Engine.open('/db', { disk: new MemDisk() });
+    await engine.sql("create account c admin_name 'boss'");
+    const old = engine.openSession({ account: 'c' });
+    await engine.sql('drop account c');
+    await engine.sql("create account c admin_name 'boss'");
+    const fresh = engine.openSession({ account: 'c' });
+    await engine.sql("create database mine; create table mine.t (id int primary key, v varchar(8)); insert into mine.t values (1, 'new')", fresh);
+    for (const text of ['select * from mine.t', 'use mine', 'create database other', "insert into mine.t values (2, 'x')", 'show tables']) {
+      expect((await sqlError(engine, text, old)).sqlstate, text).toBe('28000');
+    }
+    expect((await engine.sql('select v from mine.t', fresh))[0]!.rows).toEqual([['new']]);
+    await engine.close();
+  });
+
+  it('accounts.json version 1 (no ids) is read, given ids, and written back as version 2', async () => {
+    const disk = new MemDisk();
+    await disk.mkdirp('/db');
+    const v1 = { format: 'motsim-accounts', version: 1, accounts: [{ name: 'acme', admin: 'boss', users: ['clerk'], createdWallMs: 1 }], databases: [{ name: 'shop', account: 'acme', createdWallMs: 2 }] };
+    const f = await disk.open('/db/accounts.json', { create: true });
+    await f.write(0, new TextEncoder().encode(JSON.stringify(v1)));
+    await f.close();
+    const engine = await Engine.open('/db', { disk });
+    const acme = engine.openSession({ account: 'acme', user: 'clerk' });
+    expect((await engine.sql('show databases', acme))[0]!.rows).toEqual([['shop']]);
+    expect(engine.accounts.databaseNow('shop')).toMatchObject({ name: 'shop', account: 'acme', accountId: 1, id: 2 });
+    await engine.sql('create database more', engine.openSession({ account: 'acme' }));
+    await engine.close();
+    const written = JSON.parse(new TextDecoder().decode(await disk.readFile('/db/accounts.json'))) as { version: number; nextId: number; databases: { name: string; id: number }[] };
+    expect([written.version, written.nextId, written.databases.map((d) => `${d.name}#${d.id}`)]).toEqual([2, 4, ['shop#2', 'more#3']]);
+  });
+});
+
 describe('mo_ctl', () => {
   it("flush_table returns exactly {method: 'Flush', result: [{returnStr: 'OK'}]} from the API and SQL, after the data is durable", async () => {
     const engine = await Engine.open('/db', { disk: new MemDisk(), config: { synchronous_commit: false, wal_writer_delay: '10s' } });

@@ -269,3 +269,73 @@ describe('VACUUM and monitoring functions', () => {
     await engine.close();
   });
 });
+
+describe('bad input at the SQL face (issue 9)', () => {
+  it('defect 17: float literals out of range (1e309, -1e309) or underflowing to 0 (1e-400) get 22003 naming the value, table and column', async () => {
+    const engine = await open();
+    await engine.sql('create table f (id int primary key, v float8, i int)');
+    for (const lit of ['1e309', '-1e309', '1e-400', '-1e-400', "'1e309'", "' 2.5e-999 '", '0.000000000000000000000000000001e-300']) {
+      const err = await sqlError(engine, `insert into f values (1, ${lit}, 0)`);
+      expect([err.sqlstate, err.message], lit).toEqual(['22003', expect.stringMatching(/^value ".*" is out of range for type double precision/)]);
+      expect(err.detail, lit).toBe('column "v" of table "f"');
+      // the same literal in a WHERE clause is refused the same way (never compared as Infinity or 0)
+      expect((await sqlError(engine, `select * from f where v = ${lit}`)).sqlstate, lit).toBe('22003');
+    }
+    // an integer column: too large for any number is out of range; a nonzero value that underflows is no integer
+    expect((await sqlError(engine, 'insert into f values (1, 0, 1e309)')).sqlstate).toBe('22003');
+    expect((await sqlError(engine, 'insert into f values (1, 0, 1e-400)')).sqlstate).toBe('42804');
+    // what PostgreSQL accepts stays accepted: zero written any way, the largest double, a subnormal
+    await engine.sql('insert into f values (1, 0e-400, 0), (2, -0.0e5, 0), (3, 1.7976931348623157e308, 0), (4, 4.9e-324, 0), (5, 1e-310, 1e2)');
+    const rows = (await engine.sql('select v, i from f'))[0]!.rows;
+    expect(rows).toEqual([[0, 0], [-0, 0], [1.7976931348623157e308, 0], [5e-324, 0], [1e-310, 100]]);
+    expect(engine.table('f').rowCount()).toBe(5);
+    await engine.close();
+  });
+
+  it('defect 18: engine.sql(null | undefined | 42 | {}) and a foreign or closed session get 22023 naming the argument, never a TypeError', async () => {
+    const engine = await open();
+    for (const text of [null, undefined, 42, {}, ['select 1'], Symbol('x')]) {
+      const err = await engine.sql(text as unknown as string).then(() => undefined, (e: unknown) => e);
+      expect(isMotError(err), String(text as unknown)).toBe(true);
+      expect([(err as MotError).sqlstate, (err as MotError).message]).toEqual(['22023', expect.stringMatching(/argument "text" of engine\.sql\(\): expected a string of SQL/)]);
+    }
+    const other = await open();
+    const foreign = other.openSession();
+    const closed = engine.openSession();
+    closed.close();
+    for (const session of [foreign, closed, {}, 42, null]) {
+      const err = await engine.sql('show tables', session as never).then(() => undefined, (e: unknown) => e);
+      expect([(err as MotError).sqlstate, (err as MotError).message]).toEqual(['22023', expect.stringMatching(/argument "session" of engine\.sql\(\)/)]);
+    }
+    // the library API's createTable goes through the same catalog check: a hostile definition is a MotError too
+    for (const def of [null, undefined, 42, Object.create(null)]) {
+      const err = await engine.createTable(def as never).then(() => undefined, (e: unknown) => e);
+      expect([isMotError(err), (err as MotError).sqlstate], typeof def).toEqual([true, '22023']);
+    }
+    await other.close();
+    await engine.close();
+  });
+
+  it('defect 16 (SQL side): columns named constructor, toString, valueOf, hasOwnProperty, __defineGetter__ work in CREATE, INSERT omitting them, UPDATE, WHERE, ORDER BY and SELECT', async () => {
+    const engine = await open();
+    await engine.sql('create table t (id int primary key, "constructor" int, "toString" varchar(10), "valueOf" float8, "hasOwnProperty" boolean, "__defineGetter__" bigint)');
+    await engine.sql('insert into t (id) values (1), (2)');
+    expect((await engine.sql('select * from t'))[0]!.rows).toEqual([[1, null, null, null, null, null], [2, null, null, null, null, null]]);
+    expect((await engine.sql('select "constructor", "toString" from t where "constructor" = 5'))[0]!.rows).toEqual([]);
+    const upd = await engine.sql(`update t set "constructor" = 5, "toString" = 'x', "valueOf" = 1.5, "hasOwnProperty" = true, "__defineGetter__" = 7 where id = 2`);
+    expect(upd[0]!.command).toBe('UPDATE 1');
+    expect((await engine.sql('select * from t order by "constructor"'))[0]!.rows).toEqual([
+      [2, 5, 'x', 1.5, true, 7n],
+      [1, null, null, null, null, null],
+    ]);
+    expect((await engine.sql('select id from t where "toString" = \'x\' and "constructor" >= 5'))[0]!.rows).toEqual([[2]]);
+    await engine.sql('insert into t (id, "valueOf") values (3, 2.5)');
+    expect((await engine.sql('select "valueOf", "constructor" from t where id = 3'))[0]!.rows).toEqual([[2.5, null]]);
+    // SHOW PITR's filters are a fixed set: a prototype member's name is refused like any unknown filter
+    expect((await sqlError(engine, "show pitr where constructor = 'x'")).sqlstate).toBe('0A000');
+    expect((await sqlError(engine, "show pitr where tostring = 'x'")).sqlstate).toBe('0A000');
+    // so are PITR range units: 'constructor' is no unit
+    expect((await sqlError(engine, "create pitr x for cluster range 1 'constructor'")).message).toMatch(/range unit 'constructor' of PITR "x"/);
+    await engine.close();
+  });
+});

@@ -430,3 +430,43 @@ describe('defect 18: hostile API values get a MotError naming the culprit, never
     await e.close();
   });
 });
+
+describe('DROP or TRUNCATE while a transaction on the table commits (found while fixing defect 14)', () => {
+  for (const mode of MODE_NAMES) {
+    for (const ddl of ['drop', 'truncate'] as const) {
+      it(`${mode}: ${ddl} issued before or after the commit: one serial order explains both answers, and the directory reopens`, async () => {
+        const { disk, e, run } = await manual(mode);
+        await run(e.createTable(KV));
+        await run(e.openSession().transaction((tx) => tx.insert('kv', { k: 1, v: 1 })));
+        const statement = (): Promise<unknown> => (ddl === 'drop' ? e.dropTable('kv') : e.truncateTable('kv'));
+        // The DDL first: the commit that follows aborts (the table is locked until the DDL is applied).
+        const t1 = e.openSession().begin();
+        t1.insert('kv', { k: 2, v: 2 });
+        const first = await run(Promise.allSettled([statement(), t1.commit()]));
+        expect(first[0]!.status).toBe('fulfilled');
+        if (mode === 'asynchronous' && ddl === 'truncate') {
+          // Applied at once, before the commit validates: the insert simply comes after the truncate.
+          expect(first[1]!.status).toBe('fulfilled');
+          expect(e.openSession().begin().scan('kv').map((r) => r.k)).toEqual([2]);
+        } else {
+          expect(first[1]!.status).toBe('rejected');
+          expect(['40001', '42P01']).toContain(((first[1] as PromiseRejectedResult).reason as MotError).sqlstate);
+        }
+        if (ddl === 'drop') await run(e.createTable(KV));
+        await run(e.openSession().transaction((tx) => tx.insert('kv', { k: 3, v: 3 })));
+        // The commit first: in sync and group modes it holds its keys until applied, and the DDL is refused meanwhile.
+        const t2 = e.openSession().begin();
+        t2.insert('kv', { k: 4, v: 4 });
+        const second = await run(Promise.allSettled([t2.commit(), statement()]));
+        expect(second[0]!.status).toBe('fulfilled');
+        if (second[1]!.status === 'rejected') expect(((second[1] as PromiseRejectedResult).reason as MotError).sqlstate).toBe('55006');
+        const expected = e.tables().some((t) => t.name === 'kv') ? e.openSession().begin().scan('kv') : undefined;
+        await run(e.close());
+        const again = await open(disk, mode);
+        const after = again.tables().some((t) => t.name === 'kv') ? again.openSession().begin().scan('kv') : undefined;
+        expect(after).toEqual(expected);
+        await again.close();
+      });
+    }
+  }
+});

@@ -8,6 +8,7 @@
 //                  "rangeValue": 1..100, "rangeUnit": "h" | "d" | "mo" | "y",
 //                  "createdWallMs": number, "modifiedWallMs": number, "createdBy": string } ... ] }
 //
+// A PITR is named within its account (`account`): (account, name) is unique, a name is not.
 // A missing file is an empty catalog; anything unreadable is corruption naming the file.
 
 import type { Disk } from '../io/disk.js';
@@ -53,10 +54,14 @@ export async function readPitrFile(disk: Disk, dir: string): Promise<PitrRecord[
   if (o === null || typeof o !== 'object' || o.format !== PITR_FILE_FORMAT) throw Errors.corruption(path, 0, `"format" is not "${PITR_FILE_FORMAT}"`);
   if (o.version !== PITR_FILE_VERSION) throw Errors.corruption(path, 0, `version ${String(o.version)} is not supported (expected ${PITR_FILE_VERSION})`);
   if (!Array.isArray(o.pitrs)) throw Errors.corruption(path, 0, '"pitrs" must be an array');
+  const seen = new Set<string>();
   for (const p of o.pitrs as PitrRecord[]) {
     if (typeof p?.name !== 'string' || typeof p.account !== 'string' || typeof p.rangeValue !== 'number' || typeof p.createdWallMs !== 'number' || !['cluster', 'account', 'database', 'table'].includes(p.level)) {
       throw Errors.corruption(path, 0, `malformed PITR entry ${JSON.stringify(p)}`);
     }
+    const key = JSON.stringify([p.account, p.name]);
+    if (seen.has(key)) throw Errors.corruption(path, 0, `PITR "${p.name}" of account "${p.account}" appears twice`);
+    seen.add(key);
   }
   return o.pitrs as PitrRecord[];
 }

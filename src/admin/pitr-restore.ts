@@ -3,7 +3,8 @@
 // catalog, replays the WAL after it up to the commits whose commitWallMs <= the moment, then makes the
 // live tables match through ordinary logged transactions (so the restore is durable like any change),
 // RESTORE_BATCH_ROWS rows each. Invariant: the live engine changes only after the scratch state is
-// complete; a moment outside the PITR's window is refused before anything is read.
+// complete; a moment outside the PITR's window is refused before anything is read. A table of the
+// past state comes back only into a database its account still owns (sameOwnerThenAndNow).
 
 import type { Engine } from '../engine.js';
 import { Catalog } from '../catalog.js';
@@ -15,7 +16,8 @@ import { listCheckpoints, loadCheckpointChain } from '../checkpoint/checkpoint-r
 import { retainedCheckpoint } from '../checkpoint/checkpointer.js';
 import { InlineExecutor } from '../checkpoint/executor.js';
 import { replayWal } from '../recovery/wal-replay.js';
-import type { Login } from './accounts.js';
+import { AccountCatalog, type Login } from './accounts.js';
+import type { Release } from '../reservations.js';
 import { pitrCovers, pitrWindow, tablesOf, type PitrTarget } from './pitr.js';
 
 /** Rows changed per restore transaction (a large table is restored in several). */
@@ -47,8 +49,8 @@ export function parseRestoreTimestamp(text: string): number {
   return ms;
 }
 
-export async function restoreFromPitr(engine: Engine, caller: Login, target: PitrTarget, pitrName: string, timestampMs: number): Promise<RestoreReport> {
-  const p = engine.pitrs.get(caller, pitrName);
+export async function restoreFromPitr(engine: Engine, caller: Login, target: PitrTarget, pitrName: string, timestampMs: number, pitrAccount?: string): Promise<RestoreReport> {
+  const p = engine.pitrs.get(caller, pitrName, pitrAccount);
   const ownerOf = (db: string): string | undefined => engine.accounts.ownerOf(db);
   const t: PitrTarget = target.level === 'account' ? { ...target, account: target.account ?? caller.account } : target;
   engine.pitrs.authorize(caller, engine.accounts, `RESTORE FROM PITR "${pitrName}"`, t);
@@ -64,21 +66,44 @@ export async function restoreFromPitr(engine: Engine, caller: Login, target: Pit
     );
   }
   const unpin = engine.pitrs.pin(timestampMs);
+  const holds: Release[] = [];
+  let scratch: Catalog | undefined;
   try {
     await engine.flush();
-    const scratch = await scratchStateAt(engine, pitrName, timestampMs);
-    const report: RestoreReport = { pitr: pitrName, timestampMs, checkpointId: scratch.checkpointId, walTransactionsReplayed: scratch.replayed, tables: 0, tablesCreated: 0, tablesDropped: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, transactions: 0 };
-    const then = new Map(scratch.catalog.tables().map((x) => [x.name, x]));
-    const names = new Set([...tablesOf(t, then.keys(), ownerOf), ...tablesOf(t, engine.tables().map((x) => x.name), ownerOf)]);
-    for (const name of [...names].sort()) {
+    const state = await scratchStateAt(engine, pitrName, timestampMs);
+    scratch = state.catalog;
+    const report: RestoreReport = { pitr: pitrName, timestampMs, checkpointId: state.checkpointId, walTransactionsReplayed: state.replayed, tables: 0, tablesCreated: 0, tablesDropped: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, transactions: 0 };
+    // One synchronous step: which tables the restore touches, and a hold on each of their databases
+    // so that none is dropped (and its name given to another account) while the restore writes.
+    const then = new Map(scratch.tables().filter((x) => sameOwnerThenAndNow(engine, x.name, timestampMs)).map((x) => [x.name, x]));
+    // Live tables under a name no database has (the library API's) are outside every account: untouched.
+    const live = engine.tables().map((x) => x.name).filter((n) => engine.accounts.databaseNow(AccountCatalog.splitInternalName(n).database) !== undefined);
+    const names = [...new Set([...tablesOf(t, then.keys(), ownerOf), ...tablesOf(t, live, ownerOf)])].sort();
+    for (const db of new Set(names.map((n) => AccountCatalog.splitInternalName(n).database))) holds.push(engine.accounts.holdDatabase(caller, db));
+    for (const name of names) {
       report.tables++;
       await restoreTable(engine, name, then.get(name), report);
     }
-    for (const x of scratch.catalog.tables()) scratch.catalog.drop(x);
     return report;
   } finally {
+    for (const release of holds) release();
+    if (scratch !== undefined) for (const x of scratch.tables()) scratch.drop(x);
     unpin();
   }
+}
+
+/**
+ * Whether a table of the state at `timestampMs` may come back into the database of that name now:
+ * only if the database that held it then belonged to the account that owns the database now (the same
+ * account by id, not just by name). A database another account owned then, one dropped since (or
+ * forgotten), or a table under a name no database had then (left by a crash or the library API) is
+ * never restored: so a tenant never gets back rows another tenant wrote.
+ */
+function sameOwnerThenAndNow(engine: Engine, internalName: string, timestampMs: number): boolean {
+  const { database } = AccountCatalog.splitInternalName(internalName);
+  const then = engine.accounts.databaseAt(database, timestampMs);
+  const now = engine.accounts.databaseNow(database);
+  return then !== undefined && now !== undefined && then.accountId === now.accountId;
 }
 
 /** The committed state at `timestampMs`, rebuilt in a catalog of its own. */

@@ -75,10 +75,10 @@ export type Statement =
   | { kind: 'truncate'; table: QualifiedName }
   | { kind: 'checkpoint'; token: Token }
   | { kind: 'create_pitr'; name: string; target: PitrTargetSpec; rangeValue: number; rangeUnit: string | undefined; token: Token }
-  | { kind: 'alter_pitr'; name: string; rangeValue: number; rangeUnit: string | undefined; token: Token }
-  | { kind: 'drop_pitr'; name: string; ifExists: boolean; token: Token }
+  | { kind: 'alter_pitr'; name: string; account: string | undefined; rangeValue: number; rangeUnit: string | undefined; token: Token }
+  | { kind: 'drop_pitr'; name: string; account: string | undefined; ifExists: boolean; token: Token }
   | { kind: 'show_pitr'; where: Predicate[]; token: Token }
-  | { kind: 'restore'; target: PitrTargetSpec; pitr: string; timestamp: string; token: Token };
+  | { kind: 'restore'; target: PitrTargetSpec; pitr: string; pitrAccount: string | undefined; timestamp: string; token: Token };
 
 /** The object of a PITR or a RESTORE, as written (the account defaults to the session's). */
 export interface PitrTargetSpec {

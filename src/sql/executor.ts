@@ -34,6 +34,10 @@ const states = new WeakMap<Session, SessionSqlState>();
 
 /** Parse `text` (all of it, before anything runs), then run each statement in order. */
 export async function executeSql(engine: Engine, session: Session | undefined, text: string): Promise<SqlResult[]> {
+  if (typeof text !== 'string') throw Errors.invalidArgument('argument "text" of engine.sql()', `expected a string of SQL, got ${describeArgument(text)}`);
+  if (session !== undefined && !engine.ownsSession(session)) {
+    throw Errors.invalidArgument('argument "session" of engine.sql()', `expected an open session of this engine (engine.openSession()), got ${describeArgument(session)}`);
+  }
   const parsed = parseSql(text);
   const own = session === undefined;
   const s = session ?? engine.openSession();
@@ -59,7 +63,13 @@ export class SqlRunner {
     this.login = loginOf(session);
     let st = states.get(session);
     if (!st) {
-      st = { database: engine.accounts.defaultDatabase(this.login), tx: undefined };
+      st = { database: undefined, tx: undefined };
+      try {
+        engine.accounts.checkSessionAccount(this.login);
+        st.database = engine.accounts.defaultDatabase(this.login);
+      } catch {
+        // a session of a dropped account: every statement it runs is refused (run())
+      }
       states.set(session, st);
     }
     this.state = st;
@@ -77,6 +87,9 @@ export class SqlRunner {
 
   async run(p: ParsedStatement): Promise<SqlResult> {
     try {
+      // A session whose account was dropped since it logged in (perhaps recreated by another
+      // tenant under the same name) runs nothing: 28000.
+      this.engine.accounts.checkSessionAccount(this.login);
       return await this.statement(p.statement);
     } catch (e) {
       const tx = this.state.tx;
@@ -160,7 +173,17 @@ export class SqlRunner {
       columns: st.columns.map((c) => ({ name: c.name, type: c.type, ...(c.size === undefined ? {} : { size: c.size }), nullable: !c.notNull })),
       primaryKey: st.primaryKey,
     };
-    await this.engine.createTable(def);
+    // The database cannot be dropped while the table is being created in it (src/reservations.ts).
+    const release = this.engine.accounts.holdDatabase(this.login, AccountCatalog.splitInternalName(internal).database);
+    try {
+      await this.engine.createTable(def);
+    } catch (e) {
+      // A concurrent CREATE of the name won: IF NOT EXISTS is content with that.
+      if (st.ifNotExists && e instanceof MotError && e.sqlstate === '42P07') return tag('CREATE TABLE');
+      throw atToken(e, st.table.token);
+    } finally {
+      release();
+    }
     return tag('CREATE TABLE');
   }
 
@@ -171,6 +194,8 @@ export class SqlRunner {
     try {
       await this.engine.dropTable(internal);
     } catch (e) {
+      // A concurrent DROP of the name won: IF EXISTS is content with that.
+      if (st.ifExists && e instanceof MotError && e.sqlstate === '42P01') return tag('DROP TABLE');
       throw atToken(e, st.table.token);
     }
     return tag('DROP TABLE');
@@ -230,11 +255,11 @@ export class SqlRunner {
       let rows = this.matching(tx, internal, table, st.where, order === undefined ? st.limit : undefined);
       if (order) {
         const col = this.column(table, order.column, order.token);
-        rows = [...rows].sort((a, b) => nullsLast(a[col.name]!, b[col.name]!) * (order.descending ? -1 : 1));
+        rows = [...rows].sort((a, b) => nullsLast(valueOf(a, col.name), valueOf(b, col.name)) * (order.descending ? -1 : 1));
         if (st.limit !== undefined) rows = rows.slice(0, st.limit);
       }
       const names = st.items.flatMap((it) => this.itemColumns(it, table, defs));
-      return { command: `SELECT ${rows.length}`, columns: names, rows: rows.map((r) => names.map((n) => r[n] ?? null)) };
+      return { command: `SELECT ${rows.length}`, columns: names, rows: rows.map((r) => names.map((n) => valueOf(r, n))) };
     });
   }
 
@@ -267,7 +292,7 @@ export class SqlRunner {
     } else {
       candidates = tx.scan(internal, undefined, undefined);
     }
-    const out = candidates.filter((row) => preds.every((p) => holds(row[p.col.name] ?? null, p.op, p.v)));
+    const out = candidates.filter((row) => preds.every((p) => holds(valueOf(row, p.col.name), p.op, p.v)));
     return limit === undefined ? out : out.slice(0, limit);
   }
 
@@ -304,7 +329,7 @@ export class SqlRunner {
       if (it.kind === 'column') throw atToken(Errors.undefinedColumn(`${call.name}()`, it.name), it.token);
       throw atToken(Errors.notSupported(`a function call in the select list of ${call.name}()`), it.call.token);
     });
-    let rows = records.map((r) => names.map((n) => r[n] ?? null));
+    let rows = records.map((r) => names.map((n) => valueOf(r, n)));
     if (st.limit !== undefined) rows = rows.slice(0, st.limit);
     return { command: `SELECT ${rows.length}`, columns: names, rows };
   }
@@ -382,28 +407,40 @@ export class SqlRunner {
 
   private async admin(st: Statement): Promise<SqlResult> {
     const acc = this.engine.accounts;
+    // Drops are made durable before accounts.json forgets the database: in asynchronous mode a crash
+    // could otherwise bring back tables of a database that no longer exists, and the next account
+    // to create a database of that name would find them.
     const dropTables = async (database: string): Promise<void> => {
       for (const t of this.engine.tables()) {
         if (AccountCatalog.splitInternalName(t.name).database === database) await this.engine.dropTable(t.name);
       }
+      await this.engine.flush();
     };
     try {
       switch (st.kind) {
         case 'create_database':
           this.noTransactionBlock('CREATE DATABASE');
-          await acc.createDatabase(this.login, st.name, st.ifNotExists);
+          // Tables left under the name (the library API can create `db.t` without a database) are
+          // nobody's: dropped before the new database exists, so its owner never sees them.
+          await acc.createDatabase(this.login, st.name, st.ifNotExists, () => dropTables(st.name));
           return tag('CREATE DATABASE');
         case 'drop_database':
           this.noTransactionBlock('DROP DATABASE');
           if (st.ifExists && acc.ownerOf(st.name) === undefined) return tag('DROP DATABASE');
-          await acc.dropDatabase(this.login, st.name, dropTables);
+          try {
+            await acc.dropDatabase(this.login, st.name, dropTables);
+          } catch (e) {
+            // A concurrent DROP of the database won: IF EXISTS is content with that.
+            if (st.ifExists && e instanceof MotError && e.sqlstate === '3D000') return tag('DROP DATABASE');
+            throw e;
+          }
           if (this.state.database === st.name) this.state.database = undefined;
           return tag('DROP DATABASE');
         case 'create_account':
           await acc.createAccount(this.login, st.name, st.adminName);
           return tag('CREATE ACCOUNT');
         case 'drop_account':
-          await acc.dropAccount(this.login, st.name, dropTables);
+          await acc.dropAccount(this.login, st.name, dropTables, () => this.engine.pitrs.dropAccount(st.name));
           return tag('DROP ACCOUNT');
         case 'create_user':
           await acc.createUser(this.login, st.name);
@@ -423,14 +460,14 @@ export class SqlRunner {
           return tag('CREATE PITR');
         }
         case 'alter_pitr':
-          await this.engine.pitrs.alter(this.login, acc, st.name, st.rangeValue, st.rangeUnit);
+          await this.engine.pitrs.alter(this.login, acc, st.name, st.rangeValue, st.rangeUnit, st.account);
           return tag('ALTER PITR');
         case 'drop_pitr':
-          await this.engine.pitrs.drop(this.login, acc, st.name, st.ifExists);
+          await this.engine.pitrs.drop(this.login, acc, st.name, st.ifExists, st.account);
           return tag('DROP PITR');
         case 'restore': {
           this.noTransactionBlock('RESTORE');
-          const r = await restoreFromPitr(this.engine, this.login, this.pitrTarget(st.target), st.pitr, parseRestoreTimestamp(st.timestamp));
+          const r = await restoreFromPitr(this.engine, this.login, this.pitrTarget(st.target), st.pitr, parseRestoreTimestamp(st.timestamp), st.pitrAccount);
           return {
             command: 'RESTORE',
             columns: ['tables', 'rows_inserted', 'rows_updated', 'rows_deleted', 'checkpoint_id'],
@@ -448,11 +485,10 @@ export class SqlRunner {
   /** SHOW PITR [WHERE pitr_name|pitr_level|account_name|database_name|table_name = 'v' AND ...]. */
   private showPitr(st: Extract<Statement, { kind: 'show_pitr' }>): SqlResult {
     const filter: PitrFilter = {};
-    const fields: Record<string, keyof PitrFilter> = { pitr_name: 'name', pitr_level: 'level', account_name: 'account', database_name: 'database', table_name: 'table' };
     for (const p of st.where) {
-      const field = fields[p.column];
+      const field = SHOW_PITR_FIELDS.get(p.column);
       if (field === undefined || p.op !== '=') {
-        throw atToken(Errors.notSupported(`SHOW PITR WHERE ${p.column} ${p.op} (filters: ${Object.keys(fields).join(', ')}, with =)`), p.token);
+        throw atToken(Errors.notSupported(`SHOW PITR WHERE ${p.column} ${p.op} (filters: ${[...SHOW_PITR_FIELDS.keys()].join(', ')}, with =)`), p.token);
       }
       filter[field] = literalText(p.value);
     }
@@ -528,6 +564,31 @@ export class SqlRunner {
     if (!c) throw atToken(Errors.undefinedColumn(table.name, name), token);
     return c;
   }
+}
+
+/** SHOW PITR's filter columns (a Map: a column named like an Object.prototype member is no filter). */
+const SHOW_PITR_FIELDS: ReadonlyMap<string, keyof PitrFilter> = new Map([
+  ['pitr_name', 'name'],
+  ['pitr_level', 'level'],
+  ['account_name', 'account'],
+  ['database_name', 'database'],
+  ['table_name', 'table'],
+]);
+
+/**
+ * A column's value in a row, read as an own property only: a column named `constructor` or
+ * `toString` that a row lacks must read as NULL, never as the inherited Object.prototype member.
+ */
+function valueOf(row: Record<string, Value>, column: string): Value {
+  return Object.hasOwn(row, column) ? (row[column] ?? null) : null;
+}
+
+/** How a wrong argument reads in an error message. */
+function describeArgument(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `a string`;
+  if (typeof v === 'object') return Object.getPrototypeOf(v) === null ? 'an object with no prototype' : `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return `${typeof v} ${String(v)}`;
 }
 
 /** Functions that return rows (used in FROM). */

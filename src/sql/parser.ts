@@ -20,10 +20,10 @@
 //   conj        := cond (AND cond)*;  cond := column op literal | column BETWEEN literal AND literal
 //   vacuum      := VACUUM [FULL] [ANALYZE] [qname]  |  VACUUM '(' option, ... ')' [qname]
 //   truncate    := TRUNCATE [TABLE] qname;   checkpoint := CHECKPOINT
-//   create_pitr := CREATE PITR name FOR target RANGE ['-'] n ['unit'];  alter_pitr := ALTER PITR name RANGE ['-'] n ['unit']
-//   drop_pitr   := DROP PITR [IF EXISTS] name;  show_pitr := SHOW PITR [WHERE conj]
+//   create_pitr := CREATE PITR name FOR target RANGE ['-'] n ['unit'];  alter_pitr := ALTER PITR pitr RANGE ['-'] n ['unit']
+//   drop_pitr   := DROP PITR [IF EXISTS] pitr;  show_pitr := SHOW PITR [WHERE conj];  pitr := [account '.'] name
 //   target      := CLUSTER | ACCOUNT [name] | DATABASE db [TABLE t] | TABLE db TABLE t | TABLE db.t
-//   restore     := RESTORE (CLUSTER | ACCOUNT name | DATABASE db | TABLE db.t | TABLE db TABLE t) FROM PITR name TIMESTAMP 'ts'
+//   restore     := RESTORE (CLUSTER | ACCOUNT name | DATABASE db | TABLE db.t | TABLE db TABLE t) FROM PITR pitr TIMESTAMP 'ts'
 
 import type { ColumnSpec, ComparisonOp, FunctionCall, Literal, ParsedStatement, PitrTargetSpec, Predicate, QualifiedName, SelectItem, SqlTypeName, Statement } from './ast.js';
 import { describeToken, syntaxErrorAt, tokenize, type Token } from './lexer.js';
@@ -112,8 +112,8 @@ class Parser {
       case 'alter': {
         this.next();
         this.expectWord('pitr');
-        const name = this.name('a PITR name');
-        return { kind: 'alter_pitr', name, ...this.pitrRange(), token: t };
+        const { name, account } = this.pitrName();
+        return { kind: 'alter_pitr', name, account, ...this.pitrRange(), token: t };
       }
       case 'restore':
         return this.restore();
@@ -253,7 +253,7 @@ class Parser {
     if (this.acceptWord('user')) return { kind: 'drop_user', name: this.name('a user name'), token: what };
     if (this.acceptWord('pitr')) {
       const ifExists = this.acceptWords('if', 'exists');
-      return { kind: 'drop_pitr', name: this.name('a PITR name'), ifExists, token: what };
+      return { kind: 'drop_pitr', ...this.pitrName(), ifExists, token: what };
     }
     throw this.unexpected(what, 'TABLE, DATABASE, ACCOUNT or USER');
   }
@@ -476,11 +476,11 @@ class Parser {
     const target = this.pitrTarget(false);
     this.expectWord('from');
     this.expectWord('pitr');
-    const pitr = this.name('a PITR name');
+    const { name: pitr, account: pitrAccount } = this.pitrName();
     this.expectWord('timestamp');
     const ts = this.next();
     if (ts.kind !== 'string') throw this.unexpected(ts, "a timestamp string ('YYYY-MM-DD HH:MM:SS')");
-    return { kind: 'restore', target, pitr, timestamp: ts.text, token };
+    return { kind: 'restore', target, pitr, pitrAccount, timestamp: ts.text, token };
   }
 
   private show(): Statement {
@@ -516,6 +516,12 @@ class Parser {
     const first = this.name(what);
     if (this.acceptOp('.')) return { database: first, name: this.name(what), token };
     return { database: undefined, name: first, token };
+  }
+
+  /** A PITR named in ALTER, DROP or RESTORE: `name`, or `account.name` (PITR names are per account). */
+  private pitrName(): { name: string; account: string | undefined } {
+    const q = this.qualifiedName('a PITR name');
+    return { name: q.name, account: q.database };
   }
 
   private nameList(what: string): string[] {

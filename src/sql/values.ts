@@ -30,6 +30,13 @@ function convert(table: string, col: ColumnDef, lit: Literal): Value {
       const text = lit.kind === 'number' ? (lit.negative ? '-' : '') + lit.text : lit.kind === 'string' ? lit.value.trim() : undefined;
       if (text === undefined || text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw mismatch();
       const n = Number(text);
+      if (!Number.isFinite(n)) throw outOfRange(table, col, text);
+      // A nonzero literal that parses to 0 underflowed (PostgreSQL's float8in refuses it too; a
+      // subnormal result is kept, as there).
+      if (n === 0 && /[1-9]/.test(mantissa(text))) {
+        if (col.type === 'float64') throw outOfRange(table, col, text);
+        throw mismatch(); // an integer column: a nonzero value below 1 is not an integer
+      }
       if (col.type === 'int32' && !Number.isInteger(n)) throw mismatch();
       return n;
     }
@@ -58,6 +65,17 @@ function convert(table: string, col: ColumnDef, lit: Literal): Value {
       return Uint8Array.from(Buffer.from(hex, 'hex'));
     }
   }
+}
+
+/** 22003, as PostgreSQL: `"1e309" is out of range for type double precision` (or integer). */
+function outOfRange(table: string, col: ColumnDef, text: string): MotError {
+  return Errors.valueOutOfRange(table, col.name, sqlTypeOf(col), `"${text}"`);
+}
+
+/** The digits before the exponent of a numeric literal. */
+function mantissa(text: string): string {
+  const e = text.search(/[eE]/);
+  return e < 0 ? text : text.slice(0, e);
 }
 
 function describeLiteral(lit: Literal): string {

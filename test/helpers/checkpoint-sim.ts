@@ -40,8 +40,9 @@ export interface World {
   seed: number;
 }
 
-export function world(seed: number, image?: DurableImage, crashModel?: CrashModel): World {
-  const scheduler = new Scheduler();
+/** A world from `seed`, on a fresh disk or a durable image; `startUs` continues virtual time after a restart. */
+export function world(seed: number, image?: DurableImage, crashModel?: CrashModel, startUs = 0): World {
+  const scheduler = new Scheduler({ startUs });
   const clock = new VirtualClock(scheduler);
   const opts = { scheduler, random: new SeededRandom(seed), latency: 'nvme' as const, crashModel };
   const disk = image ? SimDisk.fromSnapshot(image, opts) : new SimDisk(opts);
