@@ -4,6 +4,8 @@
 
 import type { Disk } from './io/disk.js';
 import { joinPath, mkdirpDurable } from './io/disk.js';
+import { DirectoryLockedError, lockFilePath, type DirectoryLock } from './io/directory-lock.js';
+import { requireDirectory } from './io/require-directory.js';
 import type { Clock } from './io/clock.js';
 import { RealClock } from './io/clock.js';
 import type { Random } from './io/random.js';
@@ -38,7 +40,7 @@ import { PitrCatalog } from './admin/pitr.js';
 import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
 import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
-import { Errors, MotError } from './errors.js';
+import { Errors, MotError, isFileSystemError } from './errors.js';
 import { AccountCatalog, bindLogin } from './admin/accounts.js';
 import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
 import { executeSql, type SqlResult } from './sql/executor.js';
@@ -57,6 +59,12 @@ export interface EngineAdminStats {
 }
 
 export interface EngineOptions {
+  /**
+   * Create the data directory (and its parents) if it does not exist (default true). With false, a
+   * missing directory is refused (58P01), as every motsim command that works on an existing
+   * directory does, so a mistyped path is not silently made into a new, empty database.
+   */
+  create?: boolean;
   /** Configuration by mot.conf / postgres.conf names (or EngineConfig field names). */
   config?: ConfigInput;
   /** A mot.conf file to read (its values are overridden by `config`). */
@@ -128,6 +136,8 @@ export class Engine implements SessionHost {
   private readonly transactionsEnded = { committed: 0, aborted: 0 };
   private diskProbeAtUs = Number.NEGATIVE_INFINITY;
   private checkpoints!: Checkpointer;
+  /** The data directory's lock (motsim.pid), held from before recovery reads anything until close(). */
+  private dirLock: DirectoryLock | undefined;
   /** Checkpoint capture and commit tracking, called by Transaction.apply. */
   applyHook!: Checkpointer;
 
@@ -145,7 +155,11 @@ export class Engine implements SessionHost {
     this.ownsDisk = ownsDisk;
   }
 
-  /** Open (and recover) the engine in `dir`, creating the directory if needed. */
+  /**
+   * Open (and recover) the engine in `dir`, creating the directory if needed unless `create` is
+   * false. Takes the directory's lock first: a second opener, in this process or another, is
+   * refused with 55006 naming the holder's pid while the first has not closed (or abandoned) it.
+   */
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
     const { config, warnings } = await resolveOptions(options);
     const warn = options.onWarning ?? ((w: ConfigWarning) => process.stderr.write(`WARNING: ${w.message}\n`));
@@ -161,9 +175,13 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
+      await engine.start(options.create ?? true, options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
     } catch (e) {
+      await engine.dirLock?.release();
       if (ownsDisk) await disk.close();
+      // A file system error nothing below turned into a MotError still names its file, and gets the
+      // SQLSTATE of its errno rather than reaching the caller as a plain Error.
+      if (!(e instanceof MotError) && isFileSystemError(e)) throw Errors.fileAccess(e.syscall ?? 'access', e.path ?? dir, e);
       throw e;
     }
     engine.startStats(options.statsSink);
@@ -171,13 +189,15 @@ export class Engine implements SessionHost {
   }
 
   private async start(
+    create: boolean,
     observer: CommitObserver | undefined,
     unsafe: UnsafeTestingSwitches,
     executors: ExecutorFactory,
     tuning: CheckpointTuning,
   ): Promise<void> {
     const t0 = this.clock.nowUs();
-    await mkdirpDurable(this.disk, this.dir);
+    await openDirectory(this.disk, this.dir, create);
+    this.dirLock = await lockDirectory(this.disk, this.dir);
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
     const mode = loggingMode(this.config);
@@ -187,7 +207,7 @@ export class Engine implements SessionHost {
     }
     const walDir = this.walDir;
     const checkpointDir = this.checkpointDir;
-    if (!(await this.disk.exists(checkpointDir))) throw Errors.invalidConfig('checkpoint_dir', `directory "${checkpointDir}" does not exist`);
+    if (checkpointDir !== this.dir) await checkCheckpointDir(this.disk, checkpointDir);
     // Cold start: the checkpoint, then the WAL after its LSN, skipping what it already holds.
     const ckpt = await loadCheckpoint(this.disk, checkpointDir, this.catalog, this.clock, {
       workers: this.config.checkpointRecoveryWorkers,
@@ -457,8 +477,12 @@ export class Engine implements SessionHost {
       await this.log.close();
       await this.checkpoints.close();
     } finally {
-      await this.wal?.close();
-      if (this.ownsDisk) await this.disk.close();
+      try {
+        await this.wal?.close();
+      } finally {
+        await this.dirLock?.release();
+        if (this.ownsDisk) await this.disk.close();
+      }
     }
   }
 
@@ -469,10 +493,47 @@ export class Engine implements SessionHost {
   async abandon(): Promise<void> {
     if (this.closing) return;
     this.closing = Errors.invalidState('the engine was stopped (simulated crash)');
+    this.dirLock?.abandon(); // synchronously: the directory can be opened again at once (after a crash: is stale)
     this.statsReporter?.stop();
     this.log.abandon?.();
     this.checkpoints.abandon();
     if (this.ownsDisk) await this.disk.close();
+  }
+}
+
+/**
+ * The data directory exists and is a directory (or is created, parents included, when `create`);
+ * otherwise a MotError naming it. Its new entries are made durable (mkdirpDurable).
+ */
+async function openDirectory(disk: Disk, dir: string, create: boolean): Promise<void> {
+  if (create && !(await disk.exists(dir))) {
+    try {
+      await mkdirpDurable(disk, dir);
+    } catch (e) {
+      const errno = (e as { code?: string }).code;
+      throw errno === 'EEXIST' || errno === 'ENOTDIR' ? Errors.notADirectory('a parent of data directory', dir) : Errors.fileAccess('create data directory', dir, e);
+    }
+  }
+  await requireDirectory(disk, dir, 'data directory');
+}
+
+/** Take the data directory's lock, or say who has it. */
+async function lockDirectory(disk: Disk, dir: string): Promise<DirectoryLock> {
+  try {
+    return await disk.lockDirectory(dir);
+  } catch (e) {
+    if (e instanceof DirectoryLockedError) throw Errors.directoryInUse('data directory', dir, e.holder.pid, e.holder.thisProcess, lockFilePath(dir));
+    throw Errors.fileAccess('create the lock file in data directory', dir, e);
+  }
+}
+
+/** checkpoint_dir must be an existing directory (MOT's rule): never created, a file refused. */
+async function checkCheckpointDir(disk: Disk, dir: string): Promise<void> {
+  try {
+    await requireDirectory(disk, dir, 'directory');
+  } catch (e) {
+    if (e instanceof MotError && e.condition !== 'insufficient_privilege') throw Errors.invalidConfig('checkpoint_dir', e.message);
+    throw e;
   }
 }
 
