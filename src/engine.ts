@@ -506,9 +506,9 @@ export class Engine implements SessionHost {
  * otherwise a MotError naming it. Its new entries are made durable (mkdirpDurable).
  */
 async function openDirectory(disk: Disk, dir: string, create: boolean): Promise<void> {
-  if (create && !(await disk.exists(dir))) {
+  if (create) {
     try {
-      await mkdirpDurable(disk, dir);
+      if (!(await disk.exists(dir))) await mkdirpDurable(disk, dir);
     } catch (e) {
       const errno = (e as { code?: string }).code;
       throw errno === 'EEXIST' || errno === 'ENOTDIR' ? Errors.notADirectory('a parent of data directory', dir) : Errors.fileAccess('create data directory', dir, e);
@@ -530,10 +530,12 @@ async function lockDirectory(disk: Disk, dir: string): Promise<DirectoryLock> {
 /** checkpoint_dir must be an existing directory (MOT's rule): never created, a file refused. */
 async function checkCheckpointDir(disk: Disk, dir: string): Promise<void> {
   try {
-    await requireDirectory(disk, dir, 'directory');
+    await disk.list(dir);
   } catch (e) {
-    if (e instanceof MotError && e.condition !== 'insufficient_privilege') throw Errors.invalidConfig('checkpoint_dir', e.message);
-    throw e;
+    const errno = (e as { code?: string }).code;
+    if (errno === 'ENOENT') throw Errors.invalidConfig('checkpoint_dir', `directory "${dir}" does not exist`);
+    if (errno === 'ENOTDIR') throw Errors.invalidConfig('checkpoint_dir', `"${dir}" is not a directory`);
+    throw Errors.fileAccess('open checkpoint_dir', dir, e);
   }
 }
 

@@ -432,22 +432,13 @@ export const Errors = {
   fileAccess(operation: string, path: string, cause: unknown): MotError {
     const errno = (cause as { code?: string } | undefined)?.code;
     const condition = fileAccessCondition(errno);
-    const why = condition === 'insufficient_privilege' ? 'permission denied' : describeCause(cause);
+    const why = condition === 'insufficient_privilege' ? 'permission denied' : errnoText(cause);
     return new MotError({
       code: 'MOT_ERROR_SYSTEM_FAILURE',
       rc: 'RC_ERROR',
       sqlstate: condition,
-      message: `could not ${operation} "${path}": ${why}${condition === 'insufficient_privilege' && errno ? ` (${errno})` : ''}`,
+      message: `could not ${operation} "${path}": ${why}${errno ? ` (${errno})` : ''}`,
       cause,
-    });
-  },
-  /** A command line that cannot be run as given (motsim's exit status 2). */
-  usage(command: string, reason: string): MotError {
-    return new MotError({
-      code: 'MOT_ERROR_INVALID_ARG',
-      rc: 'RC_ERROR',
-      sqlstate: 'invalid_parameter_value',
-      message: `${reason}; see "${command} --help"`,
     });
   },
   /** VACUUM could not take its exclusive table lock within its bound. */
@@ -495,10 +486,16 @@ export function isFileSystemError(e: unknown): e is Error & { code: string; sysc
   return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^E[A-Z0-9]+$/.test((e as unknown as { code: string }).code);
 }
 
+/** "no such file or directory" from Node's "ENOENT: no such file or directory, open '/x'". */
+function errnoText(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/^E[A-Z0-9]+: /, '').replace(/, [a-z_]+ '[^']*'( -> '[^']*')?$/, '').replace(/, [a-z_]+$/, '');
+}
+
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: string }).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
+    return code && !cause.message.startsWith(`${code}:`) ? `${code}: ${cause.message}` : cause.message;
   }
   return String(cause);
 }

@@ -5,7 +5,7 @@ import { Engine } from '../engine.js';
 import type { CheckpointReport } from '../checkpoint/checkpointer.js';
 
 export async function checkpointCommand(dir: string, o: { conf?: string; json?: boolean }): Promise<void> {
-  const engine = await Engine.open(dir, o.conf ? { confFile: o.conf } : {});
+  const engine = await Engine.open(dir, { create: false, ...(o.conf ? { confFile: o.conf } : {}) });
   try {
     const r = await engine.checkpoint();
     process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatCheckpointReport(r) + '\n');

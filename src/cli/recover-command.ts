@@ -3,7 +3,7 @@
 import { Engine, type RecoveryReport } from '../engine.js';
 
 export async function recoverCommand(dir: string, o: { conf?: string; json?: boolean }): Promise<void> {
-  const engine = await Engine.open(dir, o.conf ? { confFile: o.conf } : {});
+  const engine = await Engine.open(dir, { create: false, ...(o.conf ? { confFile: o.conf } : {}) });
   try {
     const r = engine.recovery;
     const tables = engine.tables().map((t) => ({ name: t.name, rows: t.rowCount() }));
