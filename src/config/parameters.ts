@@ -227,7 +227,10 @@ export function decodeValue(
   if (spec.kind === 'enum') return decodeEnum(spec, raw);
   if (spec.kind === 'string') return typeof raw === 'string' ? ok(raw) : fail('a string (a directory path)');
   if (typeof raw === 'boolean') return fail(expectedOf(spec));
-  const text = String(raw);
+  if (typeof raw === 'number' && Number.isNaN(raw)) return fail(expectedOf(spec));
+  if (typeof raw === 'number' && !Number.isFinite(raw)) return ok(spec.kind === 'size-or-percent' ? { kind: 'bytes', bytes: raw } : raw); // out of every range
+  // A number is read as its exact decimal digits: 2 ** 60 is "1152921504606846976", not "1.15e+18".
+  const text = typeof raw === 'number' && Number.isInteger(raw) ? BigInt(raw).toString() : String(raw);
   if (spec.kind === 'int') return parseInteger(text);
   if (spec.kind === 'duration') return parseDurationUs(text, inFieldUnit ? 'us' : spec.bareUnit);
   const bareUnit = inFieldUnit ? 'bytes' : spec.bareUnit;
