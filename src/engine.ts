@@ -2,6 +2,7 @@
 // and closes cleanly. Everything outside comes in through EngineOptions (Disk, Clock, Random), so the
 // same engine runs on the real disk and inside the deterministic simulator.
 
+import os from 'node:os';
 import type { Disk } from './io/disk.js';
 import { joinPath, mkdirpDurable } from './io/disk.js';
 import { DirectoryLockedError, lockFilePath, type DirectoryLock } from './io/directory-lock.js';
@@ -38,7 +39,7 @@ import { Checkpointer, type CheckpointReport, type CheckpointStats, type Checkpo
 import { ChangeLog, CHANGE_LOG_ENTRIES_MAX_DEFAULT } from './checkpoint/change-log.js';
 import { PitrCatalog } from './admin/pitr.js';
 import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
-import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
+import { InlineExecutor, boundedParallelism, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
 import { Errors, MotError, isFileSystemError } from './errors.js';
 import { AccountCatalog, bindLogin } from './admin/accounts.js';
@@ -88,6 +89,12 @@ export interface EngineOptions {
    * simulated disk lives in this thread, and the simulation must stay deterministic).
    */
   checkpointExecutor?: ExecutorKind;
+  /**
+   * Cores worker threads may use (default os.availableParallelism(), read once at open): with the
+   * 'threads' executor, checkpoint_workers and checkpoint_recovery_workers start at most this many
+   * threads (and never more than there are segments to seal or verify).
+   */
+  cpuCores?: number;
   /** Checkpoint knobs for tests and benchmarks (src/checkpoint/checkpointer.ts). */
   checkpointTuning?: CheckpointTuning;
 }
@@ -175,7 +182,7 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.create ?? true, options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
+      await engine.start(options.create ?? true, options.observer, options.unsafeTesting ?? {}, executorFactory(options, config, disk, clock), options.checkpointTuning ?? {});
     } catch (e) {
       await engine.dirLock?.release();
       if (ownsDisk) await disk.close();
@@ -539,10 +546,18 @@ async function checkCheckpointDir(disk: Disk, dir: string): Promise<void> {
   }
 }
 
-/** Worker threads on the real disk; inline on any other (simulated or in-memory) disk. */
-function executorFactory(options: EngineOptions, disk: Disk, clock: Clock): ExecutorFactory {
+/**
+ * Worker threads on the real disk, at most this machine's cores; inline on any other (simulated or
+ * in-memory) disk, bounded by the simulated machine's cores, so a simulation never depends on the host.
+ */
+function executorFactory(options: EngineOptions, config: EngineConfig, disk: Disk, clock: Clock): ExecutorFactory {
   const kind = options.checkpointExecutor ?? (disk instanceof RealDisk ? 'threads' : 'inline');
-  return kind === 'threads' ? (threads) => new ThreadExecutor(threads) : () => new InlineExecutor(clock, INLINE_PAUSE_US);
+  if (kind === 'threads') {
+    const cores = options.cpuCores ?? os.availableParallelism(); // read once, here, when the engine opens
+    return (workers) => new ThreadExecutor(workers, cores);
+  }
+  const simulatedCores = config.sockets * config.coresPerSocket;
+  return (workers) => new InlineExecutor(clock, INLINE_PAUSE_US, boundedParallelism(workers, simulatedCores));
 }
 
 async function resolveOptions(options: EngineOptions): Promise<{ config: EngineConfig; warnings: ConfigWarning[] }> {

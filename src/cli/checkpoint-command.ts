@@ -22,7 +22,7 @@ export function formatCheckpointReport(r: CheckpointReport): string {
     `  consistency point: CSN ${r.csn}, WAL LSN ${r.lsn} (recovery replays the WAL from there)`,
     `  ${r.tables} table(s), ${r.rows} rows (${r.preImages} from pre-images), ${r.segments} segment(s), ${mb.toFixed(1)} MB (${(mb / Math.max(1e-9, r.captureUs / 1e6)).toFixed(0)} MB/s capture)`,
     `  RESOLVE waited ${ms(r.resolvePauseUs)} ms for ${r.commitsResolved} commit(s) holding a CSN <= ${r.csn}; new commits were never held back`,
-    `  phases: capture ${ms(r.captureUs)} ms, complete ${ms(r.completeUs)} ms, cleanup ${ms(r.cleanupUs)} ms`,
+    `  phases: capture ${ms(r.captureUs)} ms, complete ${ms(r.completeUs)} ms, cleanup ${ms(r.cleanupUs)} ms; ${r.workerThreads} worker thread(s) started`,
     `  removed: ${r.checkpointsRemoved} older checkpoint(s), ${r.walSegmentsRemoved} WAL segment(s) (${(r.walBytesRemoved / 1e6).toFixed(1)} MB) below LSN ${r.lsn}`,
   ].join('\n');
 }
