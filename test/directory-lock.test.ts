@@ -147,6 +147,39 @@ describe('defect 3: one opener per data directory (real disk, one process)', () 
   });
 });
 
+/** Linux start token of a process, as the lock file holds it. */
+function linuxToken(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return `boot ${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} start ${start}`;
+}
+
+describe('defect 3: a holder that exited but was not reaped (zombie) is stale', () => {
+  it.runIf(fs.existsSync('/proc/self/stat'))('defect 3: a lock naming a zombie process (its own start token, kill(pid, 0) succeeds) is taken over', async () => {
+    // `true` exits at once; its parent becomes `sleep`, which never reaps it: a zombie whose pid we print.
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+      let state = '';
+      // Waits for the state to become Z however long that takes (the test's timeout bounds it); the
+      // count is only a backstop against a loop that never yields.
+      for (let i = 0; i < 10_000_000 && state !== 'Z'; i++) {
+        const stat = fs.readFileSync(`/proc/${zombie}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+        if (state !== 'Z') await new Promise((r) => setImmediate(r));
+      }
+      expect(state).toBe('Z');
+      const dir = freshDir();
+      fs.writeFileSync(join(dir, DIRECTORY_LOCK_FILE_NAME), `${zombie}\n${linuxToken(zombie)}\n${dir}\n`);
+      const engine = await Engine.open(dir, quiet);
+      expect(parseLockFile(fs.readFileSync(join(dir, DIRECTORY_LOCK_FILE_NAME)))?.pid).toBe(process.pid);
+      await engine.close();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+});
+
 describe('defect 3: one opener per data directory (in-memory and simulated disks)', () => {
   it('defect 3: two engines on one in-memory disk: the second is refused until the first closes', async () => {
     const disk = new MemDisk();
@@ -228,7 +261,7 @@ function shell(dir: string): ChildProcessWithoutNullStreams {
 }
 
 describe('defect 3: one opener per data directory (several processes)', () => {
-  it('defect 3: motsim sql and Engine.open are refused while motsim shell has the directory; nothing acknowledged is lost; it reopens after \\q', async () => {
+  it('defect 3: motsim sql and Engine.open are refused while motsim shell has the directory (inspect and waldump read it); nothing acknowledged is lost; it reopens after \\q', async () => {
     const dir = freshDir();
     const holder = shell(dir);
     const h = watch(holder);
@@ -247,6 +280,14 @@ describe('defect 3: one opener per data directory (several processes)', () => {
       expect(lines[0]).toContain(`process ${holder.pid}`);
       expect(lines[0]).toContain(`"${dir}"`);
       expect(second.err).not.toMatch(/^\s+at /m);
+
+      // The read-only tools take no lock: they read, and say the directory is in use.
+      const inspect = await motsim('inspect', dir);
+      expect(inspect.code).toBe(0);
+      expect(inspect.out).toContain(`in use by process ${holder.pid}`);
+      const waldump = await motsim('waldump', dir);
+      expect(waldump.code).toBe(0);
+      expect(waldump.err).toContain(`in use by process ${holder.pid}`);
 
       const inProcess = await refusal(Engine.open(dir, quiet));
       expect(inProcess.sqlstate).toBe('55006');

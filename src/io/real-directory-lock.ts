@@ -174,7 +174,9 @@ function liveHolder(content: LockFileContent): DirectoryLockHolder | undefined {
   // an engine here that could not remove it. Either way nobody holds it.
   if (content.pid === process.pid) return undefined;
   if (!processExists(content.pid)) return undefined;
-  const token = processToken(content.pid);
+  const info = procInfo(content.pid);
+  if (info?.zombie) return undefined; // exited, not yet reaped by its parent
+  const token = info?.token;
   // A Linux token that no longer matches: the pid now belongs to another process (e.g. after a reboot).
   if (token !== undefined && content.token.startsWith('boot ') && content.token !== token) return undefined;
   return { pid: content.pid, thisProcess: false };
@@ -193,19 +195,20 @@ let ownTokenCached: string | undefined;
 
 /** This process's start token: Linux boot id and start time, or just the pid where /proc is missing. */
 function ownToken(): string {
-  ownTokenCached ??= processToken(process.pid) ?? `pid-${process.pid}`;
+  ownTokenCached ??= procInfo(process.pid)?.token ?? `pid-${process.pid}`;
   return ownTokenCached;
 }
 
-/** `boot <boot id> start <clock ticks since boot>` of a Linux process, or undefined if unknown. */
-function processToken(pid: number): string | undefined {
+/** From /proc (Linux): `boot <boot id> start <clock ticks since boot>`, and whether the process has exited (zombie). */
+function procInfo(pid: number): { token: string; zombie: boolean } | undefined {
   try {
     const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (in parentheses, which may itself hold spaces and parentheses).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const startTicks = fields[19]; // field 22 of proc(5): starttime
-    return startTicks !== undefined && /^\d+$/.test(startTicks) ? `boot ${bootId} start ${startTicks}` : undefined;
+    if (startTicks === undefined || !/^\d+$/.test(startTicks)) return undefined;
+    return { token: `boot ${bootId} start ${startTicks}`, zombie: fields[0] === 'Z' }; // field 3: state
   } catch {
     return undefined;
   }
