@@ -500,11 +500,14 @@ export class Engine implements SessionHost {
   async abandon(): Promise<void> {
     if (this.closing) return;
     this.closing = Errors.invalidState('the engine was stopped (simulated crash)');
-    this.dirLock?.abandon(); // synchronously: the directory can be opened again at once (after a crash: is stale)
     this.statsReporter?.stop();
     this.log.abandon?.();
     this.checkpoints.abandon();
     if (this.ownsDisk) await this.disk.close();
+    // Last, once this engine's threads are gone; on a disk it does not own, synchronously within the
+    // call (no await above), so the directory can be opened again at once. After a simulated crash
+    // this does nothing: the crash already made the lock stale.
+    this.dirLock?.abandon();
   }
 }
 
