@@ -124,8 +124,8 @@ describe('defect 19: the command line fails with one line, a documented exit sta
     }, 130_000);
   }
 
-  it('defect 19: --help still exits 0 and documents the exit statuses', () => {
-    for (const args of [['--help'], ['sql', '--help'], ['crash-test', '--help']]) {
+  it('defect 19: --help and motsim help [command] still exit 0 and document the exit statuses', () => {
+    for (const args of [['--help'], ['sql', '--help'], ['crash-test', '--help'], ['help'], ['help', 'sql']]) {
       const r = motsim(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/Exit status:[\s\S]*2 {2}usage error[\s\S]*3 {2}a check found lost or violated data/);

@@ -27,7 +27,8 @@ export async function runCli(argv: string[]): Promise<number> {
     // A command may set it: sql (1 after a SQL error). Data checks that fail throw DataCheckFailed (3).
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version')) return EXIT.ok;
+    // --help, `motsim help [command]`: the help went to stdout as asked.
+    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(e.code)) return EXIT.ok;
     return reportCliError(e, commandOf);
   }
 }
