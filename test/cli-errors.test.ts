@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { Engine } from '../src/engine.js';
 import { MotError } from '../src/errors.js';
 import { DataCheckFailed, EXIT, UsageError, reportCliError } from '../src/cli/cli-errors.js';
+import { decimal, int } from '../src/cli/cli-options.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MOTSIM = join(ROOT, 'bin', 'motsim.js');
@@ -175,5 +176,22 @@ describe('defect 19: Engine.open names a bad data directory with a MotError', ()
     const created = await Engine.open(missing, quiet); // the library default still creates it
     await created.close();
     expect(fs.existsSync(missing)).toBe(true);
+  });
+});
+
+describe('defect 20: numeric command-line options are decimal numbers', () => {
+  it('defect 20: "", "0x10", "1e3", " 5", "5.0", "+5" and out-of-range integers are refused naming the option; decimal digits are read', () => {
+    const sessions = int('--sessions', 1, 10_000);
+    for (const bad of ['', '0x10', '1e3', ' 5', '5 ', '5.0', '+5', '0', '10001', '99999999999999999999', '-1', 'five']) {
+      expect(() => sessions(bad), JSON.stringify(bad)).toThrow(/--sessions must be a decimal integer from 1 to 10000/);
+    }
+    expect(sessions('16')).toBe(16);
+    expect(int('--seed', 0, 2 ** 31)('0')).toBe(0);
+    const probability = decimal('--fault-probability', 0, 1);
+    for (const bad of ['', '0x1', '1e-1', ' 0.5', '1.5', '-0.1', 'NaN', 'Infinity']) {
+      expect(() => probability(bad), JSON.stringify(bad)).toThrow(/--fault-probability must be a decimal number from 0 to 1/);
+    }
+    expect([probability('0.25'), probability('.5'), probability('1'), probability('0')]).toEqual([0.25, 0.5, 1, 0]);
+    expect(() => decimal('--cpu-us-per-tx', 0, 1_000_000, true)('0')).toThrow(/greater than 0/);
   });
 });
