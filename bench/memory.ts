@@ -75,6 +75,9 @@ function nullDisk() {
     rename: no,
     remove: no,
     syncDir: async () => undefined,
+    // nothing else can open a directory on this disk
+    lockDirectory: async (dir: string) => ({ dir, pid: process.pid, release: async () => undefined, abandon: () => undefined }),
+    directoryLockHolder: async () => undefined,
     close: async () => undefined,
   };
 }

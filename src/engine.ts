@@ -2,8 +2,11 @@
 // and closes cleanly. Everything outside comes in through EngineOptions (Disk, Clock, Random), so the
 // same engine runs on the real disk and inside the deterministic simulator.
 
+import os from 'node:os';
 import type { Disk } from './io/disk.js';
 import { joinPath, mkdirpDurable } from './io/disk.js';
+import { DirectoryLockedError, lockFilePath, type DirectoryLock } from './io/directory-lock.js';
+import { requireDirectory } from './io/require-directory.js';
 import type { Clock } from './io/clock.js';
 import { RealClock } from './io/clock.js';
 import type { Random } from './io/random.js';
@@ -36,9 +39,9 @@ import { Checkpointer, type CheckpointReport, type CheckpointStats, type Checkpo
 import { ChangeLog, CHANGE_LOG_ENTRIES_MAX_DEFAULT } from './checkpoint/change-log.js';
 import { PitrCatalog } from './admin/pitr.js';
 import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
-import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
+import { InlineExecutor, boundedParallelism, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
-import { Errors, MotError } from './errors.js';
+import { Errors, MotError, isFileSystemError } from './errors.js';
 import { AccountCatalog, bindLogin } from './admin/accounts.js';
 import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
 import { executeSql, type SqlResult } from './sql/executor.js';
@@ -63,6 +66,12 @@ export interface EngineAdminStats {
 }
 
 export interface EngineOptions {
+  /**
+   * Create the data directory (and its parents) if it does not exist (default true). With false, a
+   * missing directory is refused (58P01), as every motsim command that works on an existing
+   * directory does, so a mistyped path is not silently made into a new, empty database.
+   */
+  create?: boolean;
   /** Configuration by mot.conf / postgres.conf names (or EngineConfig field names). */
   config?: ConfigInput;
   /** A mot.conf file to read (its values are overridden by `config`). */
@@ -86,6 +95,12 @@ export interface EngineOptions {
    * simulated disk lives in this thread, and the simulation must stay deterministic).
    */
   checkpointExecutor?: ExecutorKind;
+  /**
+   * Cores worker threads may use (default os.availableParallelism(), read once at open): with the
+   * 'threads' executor, checkpoint_workers and checkpoint_recovery_workers start at most this many
+   * threads (and never more than there are segments to seal or verify).
+   */
+  cpuCores?: number;
   /** Checkpoint knobs for tests and benchmarks (src/checkpoint/checkpointer.ts). */
   checkpointTuning?: CheckpointTuning;
 }
@@ -136,6 +151,8 @@ export class Engine implements SessionHost {
   /** Set when a logged transaction could not be applied in memory (a bug): writes are refused from then on. */
   private applyFailure: MotError | undefined;
   private checkpoints!: Checkpointer;
+  /** The data directory's lock (motsim.pid), held from before recovery reads anything until close(). */
+  private dirLock: DirectoryLock | undefined;
   /** Checkpoint capture and commit tracking, called by Transaction.apply. */
   applyHook!: Checkpointer;
 
@@ -153,7 +170,11 @@ export class Engine implements SessionHost {
     this.ownsDisk = ownsDisk;
   }
 
-  /** Open (and recover) the engine in `dir`, creating the directory if needed. */
+  /**
+   * Open (and recover) the engine in `dir`, creating the directory if needed unless `create` is
+   * false. Takes the directory's lock first: a second opener, in this process or another, is
+   * refused with 55006 naming the holder's pid while the first has not closed (or abandoned) it.
+   */
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
     const { config, warnings } = await resolveOptions(options);
     const warn = options.onWarning ?? ((w: ConfigWarning) => process.stderr.write(`WARNING: ${w.message}\n`));
@@ -169,9 +190,13 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
+      await engine.start(options.create ?? true, options.observer, options.unsafeTesting ?? {}, executorFactory(options, config, disk, clock), options.checkpointTuning ?? {});
     } catch (e) {
+      await engine.dirLock?.release();
       if (ownsDisk) await disk.close();
+      // A file system error nothing below turned into a MotError still names its file, and gets the
+      // SQLSTATE of its errno rather than reaching the caller as a plain Error.
+      if (!(e instanceof MotError) && isFileSystemError(e)) throw Errors.fileAccess(e.syscall ?? 'access', e.path ?? dir, e);
       throw e;
     }
     engine.startStats(options.statsSink);
@@ -179,13 +204,15 @@ export class Engine implements SessionHost {
   }
 
   private async start(
+    create: boolean,
     observer: CommitObserver | undefined,
     unsafe: UnsafeTestingSwitches,
     executors: ExecutorFactory,
     tuning: CheckpointTuning,
   ): Promise<void> {
     const t0 = this.clock.nowUs();
-    await mkdirpDurable(this.disk, this.dir);
+    await openDirectory(this.disk, this.dir, create);
+    this.dirLock = await lockDirectory(this.disk, this.dir);
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
     // Dropped databases are remembered as long as a PITR window may reach back to them.
@@ -197,7 +224,7 @@ export class Engine implements SessionHost {
     }
     const walDir = this.walDir;
     const checkpointDir = this.checkpointDir;
-    if (!(await this.disk.exists(checkpointDir))) throw Errors.invalidConfig('checkpoint_dir', `directory "${checkpointDir}" does not exist`);
+    if (checkpointDir !== this.dir) await checkCheckpointDir(this.disk, checkpointDir);
     // Cold start: the checkpoint, then the WAL after its LSN, skipping what it already holds.
     const ckpt = await loadCheckpoint(this.disk, checkpointDir, this.catalog, this.clock, {
       workers: this.config.checkpointRecoveryWorkers,
@@ -509,8 +536,12 @@ export class Engine implements SessionHost {
       await this.log.close();
       await this.checkpoints.close();
     } finally {
-      await this.wal?.close();
-      if (this.ownsDisk) await this.disk.close();
+      try {
+        await this.wal?.close();
+      } finally {
+        await this.dirLock?.release();
+        if (this.ownsDisk) await this.disk.close();
+      }
     }
   }
 
@@ -525,13 +556,63 @@ export class Engine implements SessionHost {
     this.log.abandon?.();
     this.checkpoints.abandon();
     if (this.ownsDisk) await this.disk.close();
+    // Last, once this engine's threads are gone; on a disk it does not own, synchronously within the
+    // call (no await above), so the directory can be opened again at once. After a simulated crash
+    // this does nothing: the crash already made the lock stale.
+    this.dirLock?.abandon();
   }
 }
 
-/** Worker threads on the real disk; inline on any other (simulated or in-memory) disk. */
-function executorFactory(options: EngineOptions, disk: Disk, clock: Clock): ExecutorFactory {
+/**
+ * The data directory exists and is a directory (or is created, parents included, when `create`);
+ * otherwise a MotError naming it. Its new entries are made durable (mkdirpDurable).
+ */
+async function openDirectory(disk: Disk, dir: string, create: boolean): Promise<void> {
+  if (create) {
+    try {
+      if (!(await disk.exists(dir))) await mkdirpDurable(disk, dir);
+    } catch (e) {
+      const errno = (e as { code?: string }).code;
+      throw errno === 'EEXIST' || errno === 'ENOTDIR' ? Errors.notADirectory('a parent of data directory', dir) : Errors.fileAccess('create data directory', dir, e);
+    }
+  }
+  await requireDirectory(disk, dir, 'data directory');
+}
+
+/** Take the data directory's lock, or say who has it. */
+async function lockDirectory(disk: Disk, dir: string): Promise<DirectoryLock> {
+  try {
+    return await disk.lockDirectory(dir);
+  } catch (e) {
+    if (e instanceof DirectoryLockedError) throw Errors.directoryInUse('data directory', dir, e.holder.pid, e.holder.thisProcess, lockFilePath(dir));
+    throw Errors.fileAccess('create the lock file in data directory', dir, e);
+  }
+}
+
+/** checkpoint_dir must be an existing directory (MOT's rule): never created, a file refused. */
+async function checkCheckpointDir(disk: Disk, dir: string): Promise<void> {
+  try {
+    await disk.list(dir);
+  } catch (e) {
+    const errno = (e as { code?: string }).code;
+    if (errno === 'ENOENT') throw Errors.invalidConfig('checkpoint_dir', `directory "${dir}" does not exist`);
+    if (errno === 'ENOTDIR') throw Errors.invalidConfig('checkpoint_dir', `"${dir}" is not a directory`);
+    throw Errors.fileAccess('open checkpoint_dir', dir, e);
+  }
+}
+
+/**
+ * Worker threads on the real disk, at most this machine's cores; inline on any other (simulated or
+ * in-memory) disk, bounded by the simulated machine's cores, so a simulation never depends on the host.
+ */
+function executorFactory(options: EngineOptions, config: EngineConfig, disk: Disk, clock: Clock): ExecutorFactory {
   const kind = options.checkpointExecutor ?? (disk instanceof RealDisk ? 'threads' : 'inline');
-  return kind === 'threads' ? (threads) => new ThreadExecutor(threads) : () => new InlineExecutor(clock, INLINE_PAUSE_US);
+  if (kind === 'threads') {
+    const cores = options.cpuCores ?? os.availableParallelism(); // read once, here, when the engine opens
+    return (workers) => new ThreadExecutor(workers, cores);
+  }
+  const simulatedCores = config.sockets * config.coresPerSocket;
+  return (workers) => new InlineExecutor(clock, INLINE_PAUSE_US, boundedParallelism(workers, simulatedCores));
 }
 
 async function resolveOptions(options: EngineOptions): Promise<{ config: EngineConfig; warnings: ConfigWarning[] }> {

@@ -64,6 +64,10 @@ export const SqlState = {
   invalid_authorization_specification: '28000',
   active_sql_transaction: '25001',
   no_active_sql_transaction: '25P01',
+  undefined_file: '58P01',
+  duplicate_file: '58P02',
+  system_error: '58000',
+  wrong_object_type: '42809',
 } as const;
 export type SqlStateName = keyof typeof SqlState;
 
@@ -414,6 +418,50 @@ export const Errors = {
       message: `${what} is being used by ${by}; retry`,
     });
   },
+  // ---- Data directories and files (src/engine.ts, src/cli/) ----
+  /** Another engine (this process or another) has the directory open (PostgreSQL's postmaster.pid rule). */
+  directoryInUse(what: string, dir: string, pid: number, thisProcess: boolean, lockFile: string): MotError {
+    const by = thisProcess ? `this process (pid ${pid}), by an engine not closed yet` : `process ${pid}`;
+    return new MotError({
+      code: 'MOT_ERROR_RESOURCE_UNAVAILABLE',
+      rc: 'RC_ERROR',
+      sqlstate: 'object_in_use',
+      message: `${what} "${dir}" is in use by ${by}`,
+      detail: `lock file "${lockFile}"; one engine per data directory: close the other one first (a lock left by a process that has exited is taken over)`,
+    });
+  },
+  /** A directory that must exist does not. */
+  directoryMissing(what: string, dir: string, hint?: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'undefined_file',
+      message: `${what} "${dir}" does not exist`,
+      ...(hint ? { detail: hint } : {}),
+    });
+  },
+  /** A path that must be a directory is a file. */
+  notADirectory(what: string, path: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_ARG',
+      rc: 'RC_ERROR',
+      sqlstate: 'wrong_object_type',
+      message: `${what} "${path}" is not a directory`,
+    });
+  },
+  /** A file operation failed (permission denied, not found, ...); the SQLSTATE follows the errno. */
+  fileAccess(operation: string, path: string, cause: unknown): MotError {
+    const errno = (cause as { code?: string } | undefined)?.code;
+    const condition = fileAccessCondition(errno);
+    const why = condition === 'insufficient_privilege' ? 'permission denied' : errnoText(cause);
+    return new MotError({
+      code: 'MOT_ERROR_SYSTEM_FAILURE',
+      rc: 'RC_ERROR',
+      sqlstate: condition,
+      message: `could not ${operation} "${path}": ${why}${errno ? ` (${errno})` : ''}`,
+      cause,
+    });
+  },
   /** VACUUM could not take its exclusive table lock within its bound. */
   tableLockTimeout(table: string, statement: string, waitedMs: number): MotError {
     return new MotError({
@@ -425,10 +473,50 @@ export const Errors = {
   },
 };
 
+/**
+ * The SQLSTATE of a failed file operation, by errno, as PostgreSQL's errcode_for_file_access()
+ * chooses it (src/backend/utils/error/elog.c).
+ */
+export function fileAccessCondition(errno: string | undefined): SqlStateName {
+  switch (errno) {
+    case 'EPERM':
+    case 'EACCES':
+    case 'EROFS':
+      return 'insufficient_privilege';
+    case 'ENOENT':
+      return 'undefined_file';
+    case 'EEXIST':
+      return 'duplicate_file';
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'ENAMETOOLONG':
+    case 'ELOOP':
+      return 'wrong_object_type';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'disk_full';
+    case 'EIO':
+      return 'io_error';
+    default:
+      return 'system_error';
+  }
+}
+
+/** An error from the file system (Node's or a Disk's): it has an errno `code` such as 'EACCES'. */
+export function isFileSystemError(e: unknown): e is Error & { code: string; syscall?: string; path?: string } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^E[A-Z0-9]+$/.test((e as unknown as { code: string }).code);
+}
+
+/** "no such file or directory" from Node's "ENOENT: no such file or directory, open '/x'". */
+function errnoText(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/^E[A-Z0-9]+: /, '').replace(/, [a-z_]+ '[^']*'( -> '[^']*')?$/, '').replace(/, [a-z_]+$/, '');
+}
+
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: string }).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
+    return code && !cause.message.startsWith(`${code}:`) ? `${code}: ${cause.message}` : cause.message;
   }
   return String(cause);
 }

@@ -124,8 +124,10 @@ describe('units', () => {
     expect(parseSizeBytes('4', 'KB')).toEqual({ ok: true, value: 4 * KB });
   });
 
-  it('reject sizes without digits, with unknown units, negative or fractional bytes', () => {
-    for (const bad of ['', 'MB', '16 XB', '-1MB', '0.5 bytes', '1e3', '16 MB MB']) {
+  it('reject sizes without digits, with unknown units or fractional bytes; read negative and huge ones (the range check is the caller\'s)', () => {
+    expect(parseSizeBytes('-1MB')).toEqual({ ok: true, value: -MB });
+    expect(parseSizeBytes('99999999999999999999 TB')).toEqual({ ok: true, value: Infinity });
+    for (const bad of ['', 'MB', '16 XB', '0.5 bytes', '1e3', '16 MB MB', '0x10', '- 1MB']) {
       const parsed = parseSizeBytes(bad);
       expect(parsed.ok, bad).toBe(false);
       if (!parsed.ok) expect(parsed.expected).toContain('KB, MB, GB or TB');
@@ -160,6 +162,8 @@ describe('units', () => {
     expect(parseInteger('16')).toEqual({ ok: true, value: 16 });
     expect(parseInteger('-3')).toEqual({ ok: true, value: -3 });
     expect(parseInteger('16.5').ok).toBe(false);
+    expect(parseInteger('99999999999999999999')).toEqual({ ok: true, value: Infinity });
+    expect(parseInteger('-0')).toEqual({ ok: true, value: 0 });
     expect(parseInteger('sixteen').ok).toBe(false);
     for (const word of ['true', 'ON', 'yes', '1']) expect(parseBoolean(word)).toEqual({ ok: true, value: true });
     for (const word of ['false', 'Off', 'NO', '0']) expect(parseBoolean(word)).toEqual({ ok: true, value: false });
@@ -506,5 +510,122 @@ describe('properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+// ---- defect 20 of issue 9: one rule for every numeric parameter ----
+
+type NumericSpec = Extract<ParameterSpec, { kind: 'int' | 'size' | 'duration' | 'size-or-percent' }>;
+const NUMERIC = PARAMETERS.filter((p): p is NumericSpec => p.kind === 'int' || p.kind === 'size' || p.kind === 'duration' || p.kind === 'size-or-percent');
+const PROCESS_BYTES_DEFAULT = BigInt(defaultConfig().maxProcessMemoryBytes);
+
+/** A well-formed value: its text, and its exact value in the base unit (bytes, us, count) or as a percentage. */
+interface WellFormed {
+  spec: NumericSpec;
+  text: string;
+  value: bigint;
+  percent: boolean;
+}
+
+/** Magnitudes that matter: 0, the range's edges and their neighbours, around 2^53, huge, and anything. */
+function magnitude(spec: NumericSpec): fc.Arbitrary<bigint> {
+  const edges = [spec.min - 1, spec.min, spec.min + 1, spec.max - 1, spec.max, spec.max + 1].filter((n) => n >= 0).map(BigInt);
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  return fc.oneof(
+    fc.constantFrom(0n, 1n, ...edges, safe - 1n, safe, safe + 1n, safe + 2n, 10n ** 20n, 10n ** 40n),
+    fc.bigInt({ min: 0n, max: BigInt(spec.max) * 2n }),
+    fc.bigInt({ min: 0n, max: 10n ** 30n }),
+  );
+}
+
+function wellFormed(spec: NumericSpec): fc.Arbitrary<WellFormed> {
+  const sign = fc.constantFrom('', '+', '-');
+  const units = spec.kind === 'duration' ? DURATION_UNITS : spec.kind === 'int' ? [] : SIZE_UNITS;
+  const withUnit = fc.record({ sign, count: magnitude(spec), unit: fc.constantFrom(...(units.length ? units : [undefined])), space: fc.constantFrom('', ' ') }).chain(({ sign, count, unit, space }) =>
+    fc.constantFrom(...(unit ? unit.aliases : [''])).map((alias) => ({
+      spec,
+      text: `${sign}${count}${alias ? space + alias : ''}`,
+      // A bare number is in the parameter's bare unit (microseconds, milliseconds, bytes).
+      value: (sign === '-' ? -1n : 1n) * count * BigInt(unit ? unit.multiplier : bareMultiplier(spec)),
+      percent: false,
+    })),
+  );
+  if (spec.kind !== 'size-or-percent') return withUnit;
+  const percent = fc.record({ sign, p: fc.bigInt({ min: 0n, max: 300n }) }).map(({ sign, p }) => ({ spec, text: `${sign}${p}%`, value: (sign === '-' ? -1n : 1n) * p, percent: true }));
+  return fc.oneof(withUnit, percent);
+}
+
+function bareMultiplier(spec: NumericSpec): number {
+  if (spec.kind === 'int') return 1;
+  const units = spec.kind === 'duration' ? DURATION_UNITS : SIZE_UNITS;
+  return units.find((u) => u.unit === spec.bareUnit)!.multiplier;
+}
+
+function expectedInRange(w: WellFormed): boolean {
+  const { spec, value } = w;
+  if (w.percent && spec.kind === 'size-or-percent') return value >= BigInt(spec.minPercent) && value <= BigInt(spec.maxPercent);
+  if (value === 0n && (spec.kind === 'size' || spec.kind === 'duration') && spec.zeroMeansOff) return true;
+  return value >= BigInt(spec.min) && value <= BigInt(spec.max);
+}
+
+function expectedField(w: WellFormed): number {
+  return Number(w.percent ? (PROCESS_BYTES_DEFAULT * w.value) / 100n : w.value);
+}
+
+describe('defect 20: one rule for every numeric parameter (the form decides readability, the value only the range)', () => {
+  it('defect 20: any well-formed value, of any sign or magnitude, is read; out of range it warns and keeps the default, in range it is used', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...NUMERIC).chain(wellFormed), (w) => {
+        const { spec, text } = w;
+        for (const { config, warnings } of [resolveConfig({ [spec.name]: text }), parseMotConf(`${spec.name} = ${text}`, 'mot.conf')]) {
+          // (a combination warning, e.g. global + local memory above the process's, is another matter)
+          const own = warnings.filter((x) => x.parameter === spec.name && x.message.includes('out of range'));
+          if (expectedInRange(w)) {
+            expect(config[spec.field]).toBe(expectedField(w));
+            expect(own).toEqual([]);
+          } else {
+            expect(config[spec.field]).toBe(defaultConfig()[spec.field]);
+            expect(own).toHaveLength(1);
+            expect(own[0]!.message).toContain(`${spec.name} = `);
+            expect(own[0]!.message).toContain('using the default');
+            expect(own[0]!.message).not.toMatch(/Infinity|NaN|e\+/);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('defect 20: a number of any magnitude in the object form follows the same rule, for every numeric parameter', () => {
+    const numbers = fc.oneof(fc.integer(), fc.constantFrom(2 ** 53, 2 ** 60, -(2 ** 60), 1e21, 1e300, -1e300, Infinity, -Infinity, -0), fc.double({ noNaN: true }).filter(Number.isInteger));
+    fc.assert(
+      fc.property(fc.constantFrom(...NUMERIC), numbers, (spec, n) => {
+        const { config, warnings } = resolveConfig({ [spec.name]: n });
+        const exact = Number.isFinite(n) ? BigInt(n) * BigInt(bareMultiplier(spec)) : undefined;
+        const w: WellFormed = { spec, text: String(n), value: exact ?? (n > 0 ? 10n ** 400n : -(10n ** 400n)), percent: false };
+        const own = warnings.filter((x) => x.parameter === spec.name && x.message.includes('out of range'));
+        if (expectedInRange(w)) expect([config[spec.field], own.length]).toEqual([expectedField(w), 0]);
+        else expect([config[spec.field], own.length]).toEqual([defaultConfig()[spec.field], 1]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('defect 20: a value that is not of its form is refused (22023) naming the parameter, for every numeric parameter', () => {
+    const junk = ['', ' ', '0x10', '1e3', '--5', '+-1', '1.2.3', 'ten', '5 parsecs', '16 MB MB', '- 5', '.5', 'NaN', 'Infinity'];
+    for (const spec of NUMERIC) {
+      const extra = spec.kind === 'int' ? ['1.5', '16 MB'] : spec.kind === 'duration' ? ['0.5 us', '16 MB'] : ['0.5 bytes', '10 ms'];
+      for (const bad of [...junk, ...extra]) {
+        let thrown: unknown;
+        try {
+          resolveConfig({ [spec.name]: bad });
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown, `${spec.name} = "${bad}"`).toBeInstanceOf(MotError);
+        expect((thrown as MotError).sqlstate).toBe('22023');
+        expect((thrown as MotError).message).toContain(`"${spec.name}"`);
+      }
+    }
   });
 });

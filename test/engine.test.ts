@@ -356,6 +356,12 @@ class FailingDisk implements Disk {
   syncDir(d: string) {
     return this.inner.syncDir(d);
   }
+  lockDirectory(d: string) {
+    return this.inner.lockDirectory(d);
+  }
+  directoryLockHolder(d: string) {
+    return this.inner.directoryLockHolder(d);
+  }
   close() {
     return this.inner.close();
   }

@@ -576,7 +576,8 @@ describe('the checker catches a deliberately broken engine (EngineOptions.unsafe
   for (const c of cases) {
     it(`${c.mode}, ${Object.keys(c.unsafeTesting)[0]}${c.faults.length ? ` with ${c.faults[0]}` : ''}: a violation, with its seed and replay line`, async () => {
       const r = await crashTest({ mode: c.mode, seed: 1, runs: 30, unsafeTesting: c.unsafeTesting, faults: [...c.faults], violationsMax: 1 });
-      expect(r.violations.length).toBeGreaterThanOrEqual(1); // one scenario (violationsMax), one or more findings
+      // The run stops after the scenario that found one; that scenario may find one per crash.
+      expect(r.violations.length).toBeGreaterThanOrEqual(1);
       const v = r.violations[0]!;
       expect(['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-but-not-logged']).toContain(v.kind);
       expect(v.replay).toContain(`seed: ${v.seed}`);

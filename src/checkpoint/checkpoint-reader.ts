@@ -53,8 +53,11 @@ export interface CheckpointLoadReport {
   segments: number;
   rows: number;
   bytes: number;
+  /** Loaders that ran: checkpoint_recovery_workers bounded by the cores and by the segments. */
   workers: number;
   executor: string;
+  /** Worker threads started to verify segments (0 inline): at most `workers`. */
+  threadsStarted: number;
   /** Reading mot.ctrl, the end marker, metadata and map; recreating tables. */
   metadataMs: number;
   /** Loading the segments (read, verify, insert). */
@@ -141,9 +144,10 @@ export async function loadCheckpointChain(
   const tasks = await recreateTables(disk, base.dir, catalog, base.id, rowsExpected);
   const t1 = clock.nowUs();
   const executor = opts.executorFactory(opts.workers);
+  const loaders = Math.max(1, Math.min(opts.workers, executor.parallelism, tasks.length));
   let bytes = 0;
   try {
-    bytes = await loadSegments(disk, tasks, opts, executor, rowsExpected, joinPath(base.dir, MAP_FILE_NAME));
+    bytes = await loadSegments(disk, tasks, loaders, opts.sockets, executor, rowsExpected, joinPath(base.dir, MAP_FILE_NAME));
   } finally {
     await executor.close();
   }
@@ -170,8 +174,9 @@ export async function loadCheckpointChain(
     segments,
     rows,
     bytes,
-    workers: opts.workers,
+    workers: loaders,
     executor: executor.kind,
+    threadsStarted: executor.threadsStarted,
     metadataMs: (t1 - t0) / 1000,
     segmentsMs: (clock.nowUs() - t1) / 1000,
   };
@@ -366,7 +371,8 @@ async function recreateTables(disk: Disk, dir: string, catalog: Catalog, id: num
 async function loadSegments(
   disk: Disk,
   tasks: SegmentTask[],
-  opts: LoadCheckpointOptions,
+  workers: number,
+  sockets: number,
   executor: ReturnType<ExecutorFactory>,
   rowsExpected: Map<Table, number>,
   mapPath: string,
@@ -400,11 +406,10 @@ async function loadSegments(
       }
     }
   };
-  const workers = Math.max(1, Math.min(opts.workers, tasks.length));
   // Rows go into slots as segments arrive; each table's primary index is built once at the end
   // (Table.beginLoad/finishLoad: bottom-up from the keys, which a checkpoint writes in order).
   for (const table of rowsExpected.keys()) table.beginLoad();
-  await Promise.all(Array.from({ length: workers }, (_, i) => loader(i % opts.sockets)));
+  await Promise.all(Array.from({ length: workers }, (_, i) => loader(i % sockets)));
   if (failure !== undefined) throw failure;
   for (const table of rowsExpected.keys()) {
     try {

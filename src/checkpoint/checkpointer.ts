@@ -61,6 +61,8 @@ export interface CheckpointReport {
   checkpointsRemoved: number;
   walSegmentsRemoved: number;
   walBytesRemoved: number;
+  /** Worker threads the checkpoint executor has started (kept for the engine's life; 0 inline): at most min(checkpoint_workers, cores, segments). */
+  workerThreads: number;
 }
 
 export interface CheckpointStats {
@@ -315,7 +317,7 @@ export class Checkpointer implements ApplyHook {
     const id = await nextCheckpointId(disk, checkpointDir, this.lastId);
     // Kept for the engine's life: starting worker threads costs tens of ms of CPU, which commits would feel.
     const executor = (this.executor ??= this.deps.executorFactory(config.checkpointWorkers));
-    const writer = new CheckpointWriter(disk, checkpointDir, id, executor, this.segmentBytesMax, config.checkpointWorkers);
+    const writer = new CheckpointWriter(disk, checkpointDir, id, executor, this.segmentBytesMax, Math.min(config.checkpointWorkers, executor.parallelism));
     const counts: TableCaptureCounts = { rowsEmitted: 0, rowsScanned: 0, preImagesSaved: 0 };
     const written: (WrittenTable & { tombstones?: number })[] = [];
     let tombstones = 0;
@@ -415,6 +417,7 @@ export class Checkpointer implements ApplyHook {
       checkpointsRemoved,
       walSegmentsRemoved: removed.segments,
       walBytesRemoved: removed.bytes,
+      workerThreads: executor.threadsStarted,
     };
   }
 

@@ -10,6 +10,14 @@ export type ExecutorKind = 'threads' | 'inline';
 
 export interface CheckpointExecutor {
   readonly kind: ExecutorKind;
+  /**
+   * Segments worth having in flight at once: the workers asked for, bounded by the cores that can run
+   * them (this machine's for threads, the simulated machine's inline). Callers also bound it by the
+   * segments they have, and threads start only when a segment is waiting for one.
+   */
+  readonly parallelism: number;
+  /** Worker threads started so far (0 inline): never more than parallelism, nor than segments submitted. */
+  readonly threadsStarted: number;
   /** Fill in a segment's header and CRCs (checkpoint-format.ts sealSegment); returns the sealed bytes. */
   seal(bytes: Uint8Array, header: SegmentHeader): Promise<Uint8Array>;
   /** Verify a segment read back (verifySegment); returns its bytes, or where and why it is damaged. */
@@ -20,8 +28,13 @@ export interface CheckpointExecutor {
   close(): Promise<void>;
 }
 
-/** Makes an executor for a job that may use up to `threads` threads (checkpoint_workers, checkpoint_recovery_workers). */
-export type ExecutorFactory = (threads: number) => CheckpointExecutor;
+/** Makes an executor for a job configured for `workers` (checkpoint_workers, checkpoint_recovery_workers). */
+export type ExecutorFactory = (workers: number) => CheckpointExecutor;
+
+/** The workers worth running: the configured count, never more than the cores (and at least 1). */
+export function boundedParallelism(workers: number, cores: number): number {
+  return Math.max(1, Math.min(workers, cores));
+}
 
 /**
  * Runs the leaves on the calling thread. `pause` sleeps `pauseUs` on the injected clock: in the
@@ -29,10 +42,13 @@ export type ExecutorFactory = (threads: number) => CheckpointExecutor;
  */
 export class InlineExecutor implements CheckpointExecutor {
   readonly kind = 'inline' as const;
+  readonly threadsStarted = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly pauseUs: number,
+    /** Bounds the segments in flight, as threads would (the engine passes the simulated machine's cores); default: no bound of its own. */
+    readonly parallelism = Number.POSITIVE_INFINITY,
   ) {}
 
   async seal(bytes: Uint8Array, header: SegmentHeader): Promise<Uint8Array> {

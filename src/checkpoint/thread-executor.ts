@@ -1,26 +1,39 @@
-// The executor of the real disk: a piscina pool of checkpoint_workers (or checkpoint_recovery_workers)
-// threads running segment-worker.js. One hop costs ~200-300 µs here (docs/architecture.md), so a task
-// is a whole segment (up to checkpoint_segsize bytes), transferred without copying.
+// The executor of the real disk: a piscina pool of up to checkpoint_workers (or
+// checkpoint_recovery_workers) threads, never more than this machine's cores, running
+// segment-worker.js. Threads start on demand, one when a segment waits and none is free, so a
+// one-segment checkpoint starts one thread however many workers are configured; once started they
+// stay until close (starting one costs tens of ms of CPU). One hop costs ~200-300 µs here
+// (docs/architecture.md), so a task is a whole segment (up to checkpoint_segsize bytes), transferred
+// without copying.
 
 import { Piscina } from 'piscina';
 import { workerUrl } from '../io/worker-url.js';
 import type { SegmentFault, SegmentHeader } from './checkpoint-format.js';
-import type { CheckpointExecutor } from './executor.js';
+import { boundedParallelism, type CheckpointExecutor } from './executor.js';
 import type { SegmentTask } from './segment-worker.js';
 
 export class ThreadExecutor implements CheckpointExecutor {
   readonly kind = 'threads' as const;
+  readonly parallelism: number;
   private readonly pool: Piscina;
+  private started = 0;
 
-  constructor(readonly threads: number) {
+  /** `workers` configured, `cores` this machine's (os.availableParallelism(), read once by the engine). */
+  constructor(workers: number, cores: number) {
+    this.parallelism = boundedParallelism(workers, cores);
     this.pool = new Piscina({
       filename: workerUrl('checkpoint/segment-worker.js'),
-      minThreads: threads,
-      maxThreads: threads,
-      // Tasks queue inside piscina: the callers bound them (at most one segment per worker in flight).
+      minThreads: 0,
+      maxThreads: this.parallelism,
+      // Tasks queue inside piscina: the callers bound them (at most `parallelism` segments in flight).
       concurrentTasksPerWorker: 1,
-      idleTimeout: 10_000,
+      idleTimeout: Infinity,
     });
+    this.pool.on('workerCreate', () => this.started++);
+  }
+
+  get threadsStarted(): number {
+    return this.started;
   }
 
   async seal(bytes: Uint8Array, header: SegmentHeader): Promise<Uint8Array> {

@@ -7,11 +7,29 @@ import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
 
 export const MODES: readonly BenchMode[] = ['synchronous', 'group', 'asynchronous', 'off'];
 
-/** An integer option within [min, max]; the error names the option and the range. */
+/**
+ * An integer option within [min, max], written in decimal digits (an optional "-"): "", " 5", "0x10",
+ * "1e3" and "5.0" are refused rather than read as 0, 5, 16 or 1000. The error names the option.
+ */
 export function int(name: string, min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a decimal integer from ${min} to ${max} (got "${v}")`);
+    }
+    return n;
+  };
+}
+
+/** A decimal number option within [min, max] (digits, an optional fraction): no "", hex or exponent. */
+export function decimal(name: string, min: number, max: number, minExclusive = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    const inRange = (minExclusive ? n > min : n >= min) && n <= max;
+    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(v) || !Number.isFinite(n) || !inRange) {
+      const range = minExclusive ? `greater than ${min} and at most ${max}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`${name} must be a decimal number ${range} (got "${v}")`);
+    }
     return n;
   };
 }

@@ -1,8 +1,9 @@
 // `motsim crash-test`: property-test crash recovery in the deterministic simulator and print a summary
 // (scenarios, crashes, faults by kind, commits acknowledged and lost, violations with replay commands).
-// Exit status 1 on any violation; the seed is always printed.
+// Exit status 3 on any violation; the seed is always printed.
 
-import { int } from './cli-options.js';
+import { decimal, int } from './cli-options.js';
+import { DataCheckFailed } from './cli-errors.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { CRASH_MODELS, type CrashModel } from '../sim/faults.js';
 import type { ConfigInput } from '../config/config.js';
@@ -45,7 +46,7 @@ export function addCrashTestCommand(program: Command): void {
       'Property-test crash recovery: run a workload on the engine in a deterministic simulated machine, crash it at random moments ' +
         '(or at every disk operation with --exhaustive), inject faults, recover with the real recovery code and check what the logging ' +
         'mode promised: sync and group lose no acknowledged commit, async loses at most its unflushed window, the recovered rows are a ' +
-        'prefix of the log, no transaction is partly visible, damage inside the log is reported. Exit status 1 on any violation.',
+        'prefix of the log, no transaction is partly visible, damage inside the log is reported. Exit status 3 on any violation.',
     )
     .requiredOption('--mode <mode>', `logging mode: ${CRASH_TEST_MODES.join(', ')}`, (v: string) => {
       if (!CRASH_TEST_MODES.includes(v as CrashTestMode)) throw new InvalidArgumentError(`--mode must be one of ${CRASH_TEST_MODES.join(', ')}`);
@@ -59,11 +60,7 @@ export function addCrashTestCommand(program: Command): void {
       faultList,
       [] as FaultName[],
     )
-    .option('--fault-probability <p>', 'chance of each enabled fault per opportunity (0..1)', (v: string) => {
-      const p = Number(v);
-      if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError('--fault-probability must be a number from 0 to 1');
-      return p;
-    }, 0.5)
+    .option('--fault-probability <p>', 'chance of each enabled fault per opportunity (0..1)', decimal('--fault-probability', 0, 1), 0.5)
     .option('--crash-model <model>', `what a crash does to unflushed writes: random, ${CRASH_MODELS.join(', ')}`, (v: string) => {
       if (v !== 'random' && !CRASH_MODELS.includes(v as CrashModel)) throw new InvalidArgumentError(`--crash-model must be random or one of ${CRASH_MODELS.join(', ')}`);
       return v;
@@ -100,6 +97,8 @@ export function addCrashTestCommand(program: Command): void {
       });
       if (process.stderr.isTTY) process.stderr.write('\r');
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatCrashTestSummary(summary)) + '\n');
-      if (summary.violations.length > 0) process.exitCode = 1;
+      if (summary.violations.length > 0) {
+        throw new DataCheckFailed(`crash-test found ${summary.violations.length} violation(s) (seed ${seed}); each is listed above with its replay line`);
+      }
     });
 }

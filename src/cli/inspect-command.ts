@@ -18,6 +18,7 @@ export async function inspectCommand(dir: string, o: { conf?: string; json?: boo
 
 export function formatInspectReport(r: InspectReport): string {
   const lines: string[] = [`data directory ${r.dir}`];
+  if (r.inUseByPid !== undefined) lines.push(`in use by process ${r.inUseByPid}: read without its lock, so this may be changing (a torn tail may be a write in progress)`);
   const c = r.control;
   if (r.controlProblem) lines.push(`control file: DAMAGED (${r.controlProblem})`);
   else if (!c) lines.push('control file: none (no checkpoint yet)');

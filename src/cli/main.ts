@@ -1,10 +1,10 @@
 // The motsim command line: one subcommand per job, each with --help. Errors print as one line with
-// the SQLSTATE and MOT code; the exit status is non-zero.
+// the SQLSTATE and MOT code; exit statuses 1 (runtime), 2 (usage), 3 (lost data found): cli-errors.ts.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import { benchJson, formatBenchTable, runBenchSuite } from '../bench/bench-suite.js';
-import { isMotError } from '../errors.js';
+import { DataCheckFailed, EXIT, EXIT_CODES_HELP, UsageError, reportCliError } from './cli-errors.js';
 import { recoverCommand } from './recover-command.js';
 import { addShellCommand } from './shell-command.js';
 import { addSqlCommand } from './sql-command.js';
@@ -19,15 +19,40 @@ import { addWorkloadOptions, int, workloadOptionsFrom } from './cli-options.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const args = argv.slice(2);
+  const commandOf = (): string => commandLineOf(program, args);
   try {
+    checkCommandName(program, args);
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set it (crash-test: violations)
+    // A command may set it: sql (1 after a SQL error). Data checks that fail throw DataCheckFailed (3).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
-    if (isMotError(e)) process.stderr.write(`${e.toLine()}\n`);
-    else if ((e as { code?: string }).code?.startsWith('commander.')) return (e as { exitCode?: number }).exitCode ?? 1;
-    else process.stderr.write(`motsim: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    // --help, `motsim help [command]`: the help went to stdout as asked.
+    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(e.code)) return EXIT.ok;
+    return reportCliError(e, commandOf);
   }
+}
+
+/**
+ * An unknown command is a usage error even with --help after it (commander would print the root
+ * help and exit 0), and so is no command at all.
+ */
+function checkCommandName(program: Command, args: string[]): void {
+  const first = args[0];
+  if (first === undefined) throw new UsageError('motsim', 'no command given');
+  if (first.startsWith('-')) return; // --help, --version: commander's
+  const known = (name: string): boolean => program.commands.some((c) => c.name() === name || c.aliases().includes(name));
+  const named = first === 'help' ? args[1] : first;
+  if (named !== undefined && !named.startsWith('-') && !known(named)) {
+    const names = program.commands.map((c) => c.name()).join(', ');
+    throw new UsageError('motsim', `unknown command "${named}" (commands: ${names})`);
+  }
+}
+
+/** "motsim sql" when the command line names a known command, else "motsim": where --help will help. */
+function commandLineOf(program: Command, args: string[]): string {
+  const name = args.find((a) => !a.startsWith('-'));
+  return name !== undefined && program.commands.some((c) => c.name() === name) ? `motsim ${name}` : 'motsim';
 }
 
 export function buildProgram(): Command {
@@ -36,7 +61,9 @@ export function buildProgram(): Command {
     .name('motsim')
     .description('A simulator of the durability machinery of MOT (openGauss memory-optimized tables): redo logging modes, group commit, recovery.')
     .exitOverride()
-    .showHelpAfterError();
+    // Errors are printed by runCli, as one line with a hint (not the whole help).
+    .configureOutput({ outputError: () => undefined })
+    .addHelpText('afterAll', EXIT_CODES_HELP);
 
   addWorkloadOptions(
     program
@@ -75,14 +102,14 @@ export function buildProgram(): Command {
         process.stdout.write(`\nwrote report: ${path} (open it in a browser)\n`);
       }
       if (result.runs.some((r) => r.verify && !r.verify.ok)) {
-        throw new Error('an acknowledged commit was lost: see the "verified" column');
+        throw new DataCheckFailed('an acknowledged commit was lost: see the "verified" column');
       }
     });
 
   program
     .command('waldump')
     .description('Print the redo entries of a data directory\'s WAL (read-only, like pg_waldump): LSN, length, transaction, CSN, operation, table, key, changed columns.')
-    .argument('<dir>', 'data directory')
+    .argument('<dir>', 'data directory (must exist; read without taking its lock, so an engine may have it open)')
     .option('--conf <file>', 'mot.conf (for wal_segment_size; otherwise read from the segment files)')
     .option('--tx <id>', 'only this transaction', int('--tx', 0, Number.MAX_SAFE_INTEGER))
     .option('--table <name|id>', 'only this table')
@@ -97,7 +124,7 @@ export function buildProgram(): Command {
   program
     .command('recover')
     .description('Open a data directory as a cold start would (replaying the WAL) and print what recovery did.')
-    .argument('<dir>', 'data directory')
+    .argument('<dir>', 'data directory (must exist; refused while another engine has it open)')
     .option('--conf <file>', 'mot.conf to use')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, o) => {
@@ -107,7 +134,7 @@ export function buildProgram(): Command {
   program
     .command('checkpoint')
     .description('Open a data directory (recovering it), take a checkpoint without stopping commits, print what it wrote (rows, segments, MB, the RESOLVE pause) and what it removed (older checkpoints, WAL below its LSN).')
-    .argument('<dir>', 'data directory')
+    .argument('<dir>', 'data directory (must exist; refused while another engine has it open)')
     .option('--conf <file>', 'mot.conf to use (checkpoint_dir, checkpoint_segsize, checkpoint_workers...)')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, o) => {
@@ -117,7 +144,7 @@ export function buildProgram(): Command {
   program
     .command('inspect')
     .description('Describe a data directory without changing it: control file (checkpoint id, LSN, CSN), checkpoints (complete or not), WAL segments and size, and what recovery would do.')
-    .argument('<dir>', 'data directory')
+    .argument('<dir>', 'data directory (must exist; read without taking its lock, so an engine may have it open)')
     .option('--conf <file>', 'mot.conf (for checkpoint_dir and wal_segment_size)')
     .option('--json', 'print JSON')
     .action(async (dir: string, o) => {

@@ -3,7 +3,7 @@
 import { Engine, type RecoveryReport } from '../engine.js';
 
 export async function recoverCommand(dir: string, o: { conf?: string; json?: boolean }): Promise<void> {
-  const engine = await Engine.open(dir, o.conf ? { confFile: o.conf } : {});
+  const engine = await Engine.open(dir, { create: false, ...(o.conf ? { confFile: o.conf } : {}) });
   try {
     const r = engine.recovery;
     const tables = engine.tables().map((t) => ({ name: t.name, rows: t.rowCount() }));
@@ -24,7 +24,7 @@ export function formatRecoveryReport(dir: string, r: RecoveryReport, tables: { n
   const checkpoint = c
     ? [
         `  checkpoint ${c.checkpointId} (${c.directory}): LSN ${c.lsn}, CSN ${c.csn}, ${c.tables} table(s), ${c.rows} rows from ${c.segments} segment(s), ${(c.bytes / 1e6).toFixed(1)} MB`,
-        `    ${c.workers} recovery worker(s) (${c.executor}); metadata ${c.metadataMs.toFixed(1)} ms, segments ${c.segmentsMs.toFixed(1)} ms` +
+        `    ${c.workers} recovery worker(s) (${c.executor === 'threads' ? `${c.threadsStarted} thread(s) started` : c.executor}); metadata ${c.metadataMs.toFixed(1)} ms, segments ${c.segmentsMs.toFixed(1)} ms` +
           (c.segmentsMs > 0 ? ` (${Math.round(c.rows / (c.segmentsMs / 1000))} rows/s)` : ''),
       ]
     : ['  checkpoint: none (no control file): empty start, WAL from LSN 0'];

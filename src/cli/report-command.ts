@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BenchSuiteResult } from '../bench/bench-suite.js';
 import { Errors } from '../errors.js';
+import { int } from './cli-options.js';
 import { buildReportData } from '../report/build-report.js';
 import { renderReportHtml } from '../report/report-html.js';
 
@@ -25,6 +26,13 @@ export interface WriteReportOptions {
 export async function writeReport(o: WriteReportOptions): Promise<string> {
   const out = resolve(o.out ?? REPORT_FILE_DEFAULT);
   if (!fs.existsSync(dirname(out))) throw Errors.invalidArgument('--out', `the directory of "${out}" does not exist`);
+  if (o.fromJson !== undefined) {
+    try {
+      fs.accessSync(o.fromJson, fs.constants.R_OK); // before minutes of work, not after
+    } catch (e) {
+      throw Errors.fileAccess('read --from-json file', o.fromJson, e);
+    }
+  }
   const progress = o.progress ?? true;
   const data = await buildReportData({
     bench: o.bench,
@@ -51,11 +59,7 @@ export function addReportCommand(program: Command): void {
     .option('--out <file>', 'the HTML file to write', REPORT_FILE_DEFAULT)
     .option('--quick', 'short runs everywhere (seconds; rough figures): for tests and a first look')
     .option('--from-json <file>', 'take charts 1-2 from a file written by `motsim bench --json` instead of running the benchmark now')
-    .option('--seed <n>', 'seed of the simulated parts', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 2 ** 31) throw Errors.invalidArgument('--seed', `"${v}" is not an integer from 0 to 2^31`);
-      return n;
-    })
+    .option('--seed <n>', 'seed of the simulated parts', int('--seed', 0, 2 ** 31))
     .action(async (o: { out: string; quick?: boolean; fromJson?: string; seed?: number }) => {
       const path = await writeReport({ out: o.out, quick: o.quick === true, fromJson: o.fromJson, seed: o.seed });
       process.stdout.write(`wrote report: ${path}\n`);

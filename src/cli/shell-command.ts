@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Engine } from '../engine.js';
+import { openForCli } from './sql-command.js';
 import { parseSql } from '../sql/parser.js';
 import { SqlRunner } from '../sql/executor.js';
 import { formatError, formatResult } from '../sql/format.js';
@@ -36,6 +36,7 @@ export interface ShellOptions {
   conf?: string;
   account?: string;
   user?: string;
+  create?: boolean;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
 }
@@ -43,7 +44,7 @@ export interface ShellOptions {
 export async function shellCommand(dir: string, o: ShellOptions): Promise<void> {
   const output = o.output ?? process.stdout;
   const print = (s: string): void => void output.write(s + '\n');
-  const engine = await Engine.open(dir, o.conf ? { confFile: o.conf } : {});
+  const engine = await openForCli(dir, o);
   const historyFile = path.join(dir, '.motsim_history');
   const history = readHistory(historyFile);
   const rl = readline.createInterface({ input: o.input ?? process.stdin, output, terminal: (o.input ?? process.stdin) === process.stdin && process.stdin.isTTY, history, historySize: SHELL_HISTORY_LINES_MAX });
@@ -120,10 +121,11 @@ export function addShellCommand(program: Command): void {
   program
     .command('shell')
     .description('An interactive SQL shell on a data directory (recovering it first): psql-style output, history, \\q to quit, \\dt tables, \\? help.')
-    .argument('<dir>', 'data directory')
+    .argument('<dir>', 'data directory (must exist unless --create; refused while another engine has it open)')
     .option('--account <name>', 'log in to this account (default: sys)')
     .option('--user <name>', "log in as this user (default: the account's administrator)")
     .option('--conf <file>', 'mot.conf to use')
+    .option('--create', 'create the data directory if it does not exist (otherwise a missing directory is an error)')
     .action(async (dir: string, o: ShellOptions) => {
       await shellCommand(dir, o);
     });

@@ -8,7 +8,8 @@ import type { LatencyPresetName } from '../sim/latency.js';
 import { simulateSuite } from '../sim/simulate.js';
 import { TX_CPU_US_DEFAULT } from '../sim/cpu-model.js';
 import { DISKS } from './crash-test-command.js';
-import { addWorkloadOptions, int, workloadOptionsFrom } from './cli-options.js';
+import { addWorkloadOptions, decimal, int, workloadOptionsFrom } from './cli-options.js';
+import { DataCheckFailed } from './cli-errors.js';
 
 export function addSimulateCommand(program: Command): void {
   const cmd = program
@@ -27,11 +28,7 @@ export function addSimulateCommand(program: Command): void {
     }, 'nvme')
     .option('--sockets <n>', 'simulated NUMA sockets (sessions are spread equally over them; one flusher lane each)', int('--sockets', 1, 64), 2)
     .option('--cores-per-socket <n>', 'cores per socket (sessions beyond the core count share cores)', int('--cores-per-socket', 1, 1024), 8)
-    .option('--cpu-us-per-tx <us>', 'virtual CPU µs per transaction (default: measured, per workload)', (v: string) => {
-      const n = Number(v);
-      if (!(n > 0 && n <= 1_000_000)) throw new InvalidArgumentError('--cpu-us-per-tx must be a number of µs > 0');
-      return n;
-    })
+    .option('--cpu-us-per-tx <us>', 'virtual CPU µs per transaction (default: measured, per workload)', decimal('--cpu-us-per-tx', 0, 1_000_000, true))
     .option('--cpu-threads <n>', 'cores that execute transactions (default: sockets x cores per socket; 1 models motsim bench, whose engine runs on one JavaScript thread)', int('--cpu-threads', 1, 65_536))
     .option('--duration-ms <ms>', 'virtual duration of each run in milliseconds', int('--duration-ms', 100, 3_600_000), 3000)
     .option('--ceiling-ms <ms>', 'virtual time to measure the simulated disk ceiling', int('--ceiling-ms', 100, 600_000), 2000)
@@ -59,6 +56,6 @@ export function addSimulateCommand(program: Command): void {
         fs.writeFileSync(o.json, JSON.stringify({ ...(benchJson(result) as object), simulation: sim }, null, 2) + '\n');
         process.stdout.write(`wrote ${o.json}\n`);
       }
-      if (result.runs.some((r) => r.verify && !r.verify.ok)) throw new Error('an acknowledged commit was lost: see the "verified" column');
+      if (result.runs.some((r) => r.verify && !r.verify.ok)) throw new DataCheckFailed('an acknowledged commit was lost: see the "verified" column');
     });
 }

@@ -2,6 +2,7 @@
 
 import { RealDisk } from '../io/real-disk.js';
 import { joinPath } from '../io/disk.js';
+import { requireDirectory } from '../io/require-directory.js';
 import { loadMotConf } from '../config/config.js';
 import { inferSegmentBytes } from '../tools/inspect.js';
 import { parseSegmentFileName } from '../wal/wal-format.js';
@@ -22,7 +23,12 @@ export interface WalDumpOptions {
 export async function walDumpCommand(dir: string, o: WalDumpOptions): Promise<void> {
   const disk = new RealDisk();
   try {
+    await requireDirectory(disk, dir, 'data directory');
     const walDir = joinPath(dir, 'wal');
+    await requireDirectory(disk, walDir, 'WAL directory');
+    // No lock is taken (like pg_waldump): a running engine may be appending while this reads.
+    const holder = await disk.directoryLockHolder(dir);
+    if (holder) process.stderr.write(`motsim waldump: note: ${dir} is in use by process ${holder.pid}; the log may be growing while it is read\n`);
     const segmentBytes = await segmentBytesOf(disk, walDir, o.conf);
     const dump = await dumpWal(disk, walDir, segmentBytes, { txId: o.tx, table: o.table, fromLsn: o.fromLsn, toLsn: o.toLsn });
     if (o.json) {

@@ -1,5 +1,7 @@
 // Engine configuration: resolves mot.conf text or an object into a checked EngineConfig. Unknown names
 // and unreadable values are errors; out-of-range values keep the default with a warning, as MOT does.
+// One rule for every parameter: the form of a value decides whether it is readable (units.ts), its
+// value only whether it is in range, so a negative size or a number above 2^53 warns like any other.
 
 import { readFile } from 'node:fs/promises';
 import { Errors, MotError, assert, describeCause } from '../errors.js';
@@ -200,8 +202,11 @@ function decode(spec: ParameterSpec, setting: Setting): ParameterValue {
 }
 
 function rangeWarning(spec: ParameterSpec, setting: Setting, value: ParameterValue): ConfigWarning {
-  const given = formatValue(spec, value);
   const raw = String(setting.value);
+  // Beyond 2^53 the decoded number is +-Infinity: show only what was written.
+  const n = typeof value === 'number' ? value : typeof value === 'object' && value.kind === 'bytes' ? value.bytes : 0;
+  const exact = Number.isSafeInteger(n);
+  const given = exact ? formatValue(spec, value) : raw;
   const sameText = raw.replace(/\s/g, '').toLowerCase() === given.replace(/\s/g, '').toLowerCase();
   const shown = sameText ? given : `${raw} (${given})`;
   const kept = formatValue(spec, defaultValue(spec));

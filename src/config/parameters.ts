@@ -145,9 +145,11 @@ export const PARAMETERS: readonly ParameterSpec[] = [
     origin: 'mot.conf', min: 16 * MB, max: 512 * MB, bareUnit: 'bytes',
     doc: 'Maximum size of one checkpoint data segment file.' },
   { name: 'checkpoint_workers', kind: 'int', field: 'checkpointWorkers', default: '3', origin: 'mot.conf',
-    min: 1, max: 1024, doc: 'Workers writing a checkpoint.' },
+    min: 1, max: 1024,
+    doc: "Workers writing a checkpoint: at most this many threads, never more than the machine's cores (os.availableParallelism(); in the simulator its sockets x cores_per_socket) nor than segments waiting to be sealed; threads start on demand." },
   { name: 'checkpoint_recovery_workers', kind: 'int', field: 'checkpointRecoveryWorkers', default: '3',
-    origin: 'mot.conf', min: 1, max: 1024, doc: 'Workers loading checkpoint segments at recovery.' },
+    origin: 'mot.conf', min: 1, max: 1024,
+    doc: "Workers loading checkpoint segments at recovery: at most this many, never more than the cores nor than the checkpoint's segments." },
   { name: 'checkpoint_interval', kind: 'duration', field: 'checkpointIntervalUs', default: '5 min',
     origin: 'motsim', min: S_US, max: DAY_US, bareUnit: 'us', zeroMeansOff: true,
     doc: 'Time between automatic checkpoints; 0 turns time-triggered checkpoints off.' },
@@ -227,7 +229,10 @@ export function decodeValue(
   if (spec.kind === 'enum') return decodeEnum(spec, raw);
   if (spec.kind === 'string') return typeof raw === 'string' ? ok(raw) : fail('a string (a directory path)');
   if (typeof raw === 'boolean') return fail(expectedOf(spec));
-  const text = String(raw);
+  if (typeof raw === 'number' && Number.isNaN(raw)) return fail(expectedOf(spec));
+  if (typeof raw === 'number' && !Number.isFinite(raw)) return ok(spec.kind === 'size-or-percent' ? { kind: 'bytes', bytes: raw } : raw); // out of every range
+  // A number is read as its exact decimal digits: 2 ** 60 is "1152921504606846976", not "1.15e+18".
+  const text = typeof raw === 'number' && Number.isInteger(raw) ? BigInt(raw).toString() : String(raw);
   if (spec.kind === 'int') return parseInteger(text);
   if (spec.kind === 'duration') return parseDurationUs(text, inFieldUnit ? 'us' : spec.bareUnit);
   const bareUnit = inFieldUnit ? 'bytes' : spec.bareUnit;

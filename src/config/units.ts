@@ -1,5 +1,8 @@
 // Value syntax of configuration parameters: sizes, durations, percentages, integers and booleans.
 // Pure functions; a failure is returned (never thrown) so the caller can name the parameter.
+// The rule: the form decides readability (a sign, digits, an optional fraction, a known unit, and a
+// whole number of the base unit); the value never does. A readable value may be negative or of any
+// magnitude (beyond 2^53 it reads as +-Infinity): whether it is in range is the caller's question.
 
 /** A parse outcome: the value, or a phrase saying what was expected ("a size such as 16 MB"). */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -50,27 +53,38 @@ const UNIT_NAMES = {
   d: 'days',
 } as const;
 
-/** A non-negative decimal as digits and a power of ten: 1.25 is { digits: 125n, scale: 2 }. */
+/** A decimal as sign, digits and a power of ten: -1.25 is { negative: true, digits: 125n, scale: 2 }. */
 interface Decimal {
+  negative: boolean;
   digits: bigint;
   scale: number;
 }
 
-/** Splits "16 MB" into a decimal number and a unit word ('' when bare). */
+/** Splits "16 MB" or "-1.5GB" into a decimal number and a unit word ('' when bare). */
 function splitNumberAndUnit(text: string): { number: Decimal; unit: string } | undefined {
-  const match = /^(\d+)(?:\.(\d+))?\s*([a-z%]*)$/i.exec(text.trim());
+  const match = /^([+-]?)(\d+)(?:\.(\d+))?\s*([a-z%]*)$/i.exec(text.trim());
   if (!match) return undefined;
-  const fraction = match[2] ?? '';
-  return { number: { digits: BigInt(match[1] + fraction), scale: fraction.length }, unit: match[3] };
+  const fraction = match[3] ?? '';
+  return { number: { negative: match[1] === '-', digits: BigInt(match[2] + fraction), scale: fraction.length }, unit: match[4] };
 }
 
-/** decimal x multiplier, if that is a whole number no larger than 2^53 - 1 (exact, no rounding). */
+/**
+ * decimal x multiplier if that is a whole number (exact, no rounding), else undefined. A whole number
+ * beyond 2^53 - 1 in magnitude is well formed but not representable: it comes back as +-Infinity,
+ * which every range check refuses (so it warns and keeps the default, like any out-of-range value).
+ */
 function scaleExactly(number: Decimal, multiplier: number): number | undefined {
   const numerator = number.digits * BigInt(multiplier);
   const denominator = 10n ** BigInt(number.scale);
   if (numerator % denominator !== 0n) return undefined;
-  const value = numerator / denominator;
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+  return signed(number.negative, numerator / denominator);
+}
+
+/** A whole number as a JavaScript number: exact up to 2^53 - 1 in magnitude, +-Infinity beyond; never -0. */
+function signed(negative: boolean, magnitude: bigint): number {
+  if (magnitude === 0n) return 0;
+  const n = magnitude <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(magnitude) : Infinity;
+  return negative ? -n : n;
 }
 
 function findUnit<U extends string>(units: readonly UnitDef<U>[], word: string): UnitDef<U> | undefined {
@@ -106,11 +120,12 @@ export function parseDurationUs(text: string, bareUnit: DurationUnit): Parsed<nu
   return parseWithUnits(text, DURATION_UNITS, bareUnit, expected);
 }
 
-/** Parses "80%" or "12.5 %" into the percentage (80, 12.5). Range checks are the caller's. */
+/** Parses "80%", "12.5 %" or "-5%" into the percentage (80, 12.5, -5). Range checks are the caller's. */
 export function parsePercent(text: string): Parsed<number> {
   const split = splitNumberAndUnit(text);
   if (!split || split.unit !== '%') return { ok: false, expected: 'a percentage such as 80%' };
-  return { ok: true, value: Number(split.number.digits) / 10 ** split.number.scale };
+  const magnitude = Number(split.number.digits) / 10 ** split.number.scale;
+  return { ok: true, value: split.number.negative && magnitude !== 0 ? -magnitude : magnitude };
 }
 
 export type SizeOrPercent = { kind: 'bytes'; bytes: number } | { kind: 'percent'; percent: number };
@@ -126,14 +141,11 @@ export function parseSizeOrPercent(text: string, bareUnit: SizeUnit = 'bytes'): 
   return { ok: false, expected: `a percentage such as 80% or ${size.expected}` };
 }
 
-/** Parses a whole number, possibly negative ("16", "-1"). */
+/** Parses a whole number, possibly signed ("16", "-1"); beyond 2^53 - 1 in magnitude it is +-Infinity (out of every range). */
 export function parseInteger(text: string): Parsed<number> {
-  const trimmed = text.trim();
-  const value = Number(trimmed);
-  if (!/^[+-]?\d+$/.test(trimmed) || !Number.isSafeInteger(value)) {
-    return { ok: false, expected: 'a whole number such as 16' };
-  }
-  return { ok: true, value };
+  const match = /^([+-]?)(\d+)$/.exec(text.trim());
+  if (!match) return { ok: false, expected: 'a whole number such as 16' };
+  return { ok: true, value: signed(match[1] === '-', BigInt(match[2])) };
 }
 
 const TRUE_WORDS = ['true', 'on', 'yes', '1'];

@@ -5,6 +5,8 @@
 // Errors are Node-style: an Error with `code` ('ENOENT', 'ENOSPC', 'EIO', ...) and the path in the
 // message. Callers turn them into MotErrors that name the file.
 
+import type { DirectoryLock, DirectoryLockHolder } from './directory-lock.js';
+
 export interface DiskFile {
   readonly path: string;
   /** Current size in bytes. */
@@ -44,6 +46,15 @@ export interface Disk {
   remove(path: string): Promise<void>;
   /** fsync a directory, making creations, renames and removals in it durable. */
   syncDir(dir: string): Promise<void>;
+  /**
+   * Take the lock of an existing directory (a DIRECTORY_LOCK_FILE_NAME file in it naming the
+   * holder), as every opener of a data directory must. A lock whose holder is gone (a dead process,
+   * a crashed simulated machine) is taken over. Rejects with DirectoryLockedError, naming the
+   * holder, while a live holder has it, including another holder in this very process.
+   */
+  lockDirectory(dir: string): Promise<DirectoryLock>;
+  /** The live holder of a directory's lock, if any; takes nothing (for tools that only read). */
+  directoryLockHolder(dir: string): Promise<DirectoryLockHolder | undefined>;
   /** Release resources (I/O lane threads). */
   close(): Promise<void>;
 }

@@ -8,6 +8,8 @@ import fsp from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import type { Disk, DiskFile } from './disk.js';
 import { parentDir } from './disk.js';
+import type { DirectoryLock, DirectoryLockHolder } from './directory-lock.js';
+import { lockRealDirectory, realDirectoryLockHolder } from './real-directory-lock.js';
 import { workerUrl } from './worker-url.js';
 
 export type Flusher = 'committer' | 'thread-pool' | 'socket-threads';
@@ -98,6 +100,15 @@ export class RealDisk implements Disk {
     } finally {
       await fh.close();
     }
+  }
+
+  /** A motsim.pid file, liveness from the kernel: see real-directory-lock.ts. */
+  async lockDirectory(dir: string): Promise<DirectoryLock> {
+    return lockRealDirectory(dir);
+  }
+
+  async directoryLockHolder(dir: string): Promise<DirectoryLockHolder | undefined> {
+    return realDirectoryLockHolder(dir);
   }
 
   async close(): Promise<void> {

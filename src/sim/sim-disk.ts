@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { assert } from '../errors.js';
 import type { Disk, DiskFile } from '../io/disk.js';
+import { DirectoryLockedError, encodeLockFile, lockFilePath, type DirectoryLock, type DirectoryLockHolder } from '../io/directory-lock.js';
 import type { Random } from '../io/random.js';
 import type { EventHandle, Scheduler } from './scheduler.js';
 import { type LatencyModel, type LatencySpec, latencyModel, sampleUs, transferUs } from './latency.js';
@@ -144,6 +145,8 @@ export interface SimDiskStats {
 
 /** Lanes are numbered [0, LANES_MAX): one per simulated socket. */
 export const LANES_MAX = 1024;
+/** Pid of the first simulated process to lock a directory on a (re)started machine; the next get +1. */
+export const SIM_PID_FIRST = 1000;
 /** Small write payloads are copied into slabs of this size (one allocation per many writes). */
 const COPY_SLAB_BYTES = 1 << 20;
 
@@ -366,6 +369,9 @@ export class SimDisk implements Disk {
   private lastCrashReport: CrashReport | undefined;
   private slab = new Uint8Array(0);
   private slabUsed = 0;
+  /** The machine's process table, as far as directory locks go: directory -> its holder and the epoch it ran in. */
+  private readonly dirLocks = new Map<string, { pid: number; epoch: number }>();
+  private nextPid = SIM_PID_FIRST;
 
   private readonly counters = {
     operations: 0,
@@ -590,6 +596,52 @@ export class SimDisk implements Disk {
       });
     });
     return req.promise;
+  }
+
+  /**
+   * A simulated process takes the directory: refused while a holder of this epoch has it (two
+   * engines on one machine); a holder of an earlier epoch died in a crash, so its lock is stale and
+   * taken over. The lock file is written like any file (not synced: after a crash it may be lost or
+   * cut, which is fine, every lock file from before a crash being stale).
+   */
+  async lockDirectory(dir: string): Promise<DirectoryLock> {
+    const key = this.lockKey(dir);
+    const held = this.dirLocks.get(key);
+    if (held !== undefined && held.epoch === this.epoch) throw new DirectoryLockedError(dir, { pid: held.pid, thisProcess: false });
+    const holder = { pid: this.nextPid++, epoch: this.epoch };
+    this.dirLocks.set(key, holder); // before any await: the process table is the kernel's, and atomic
+    const file = lockFilePath(key);
+    try {
+      const f = await this.open(file, { create: true });
+      try {
+        await f.truncate(0);
+        await f.write(0, encodeLockFile({ pid: holder.pid, token: `sim epoch ${holder.epoch}`, dir: key }));
+      } finally {
+        await f.close();
+      }
+    } catch (e) {
+      if (this.dirLocks.get(key) === holder) this.dirLocks.delete(key);
+      throw e;
+    }
+    // A crash since (a later epoch) killed the holder: it can do nothing any more, not even remove its file.
+    const alive = (): boolean => this.dirLocks.get(key) === holder && holder.epoch === this.epoch;
+    return {
+      dir,
+      pid: holder.pid,
+      release: async () => {
+        if (!alive()) return;
+        this.dirLocks.delete(key);
+        await this.remove(file).catch(() => undefined);
+      },
+      abandon: () => {
+        if (alive()) this.dirLocks.delete(key);
+      },
+    };
+  }
+
+  async directoryLockHolder(dir: string): Promise<DirectoryLockHolder | undefined> {
+    const held = this.dirLocks.get(this.lockKey(dir));
+    return held !== undefined && held.epoch === this.epoch ? { pid: held.pid, thisProcess: false } : undefined;
   }
 
   /** Nothing to release: lanes and channels are bookkeeping, not threads. */
@@ -1091,6 +1143,12 @@ export class SimDisk implements Disk {
   }
 
   // ---- internals: namespace ----
+
+  /** One spelling per directory ("/db/" and "/db" are one lock). */
+  private lockKey(dir: string): string {
+    const parsed = this.parse(dir, 'lock');
+    return formatPath(parsed.root, parsed.parts);
+  }
 
   private parse(path: string, syscall: string): ParsedPath {
     const parsed = parsePath(path);

@@ -5,6 +5,7 @@
 
 import type { Disk } from '../io/disk.js';
 import { joinPath } from '../io/disk.js';
+import { requireDirectory } from '../io/require-directory.js';
 import { Errors, isMotError } from '../errors.js';
 import { readWal, type WalEnd } from '../wal/wal-reader.js';
 import { FrameType, parseSegmentFileName } from '../wal/wal-format.js';
@@ -48,6 +49,11 @@ export interface InspectedSegment {
 
 export interface InspectReport {
   dir: string;
+  /**
+   * The pid of the engine that has the directory open, if one has: inspect reads without the lock,
+   * so what it shows may be changing (a torn tail may be a write in progress).
+   */
+  inUseByPid?: number;
   checkpointDir: string;
   control: ControlRecord | null;
   /** The control file exists but does not decode. */
@@ -93,8 +99,11 @@ export interface InspectOptions {
 const SEGMENT_BYTES_FALLBACK = 16 * 1024 * 1024;
 
 export async function inspectDataDir(disk: Disk, dir: string, o: InspectOptions = {}): Promise<InspectReport> {
-  if (!(await disk.exists(dir))) throw Errors.invalidArgument('DIR', `data directory "${dir}" does not exist`);
+  await requireDirectory(disk, dir, 'data directory');
   const checkpointDir = o.checkpointDir || dir;
+  if (checkpointDir !== dir) await requireDirectory(disk, checkpointDir, 'checkpoint_dir');
+  // No lock is taken: a running engine may change what is read, which the report says.
+  const holder = await disk.directoryLockHolder(dir);
   const walDir = joinPath(dir, 'wal');
   const { control, problem } = await readControlFile(disk, checkpointDir);
   const checkpoints = await listCheckpoints(disk, checkpointDir, control);
@@ -103,6 +112,7 @@ export async function inspectDataDir(disk: Disk, dir: string, o: InspectOptions 
   const tornCopies = (await listOr(disk, walDir)).filter((n) => /^torn-[0-9a-f]+(-\d+)?\.bin$/.test(n));
   const report: InspectReport = {
     dir,
+    ...(holder ? { inUseByPid: holder.pid } : {}),
     checkpointDir,
     control,
     ...(problem ? { controlProblem: problem } : {}),

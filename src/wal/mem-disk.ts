@@ -1,8 +1,11 @@
 // A minimal in-memory Disk for unit tests: a Map of path -> growable byte array. No faults, no
 // crashes: every write is at once "durable" (sync is a no-op), lanes are ignored, directories are
 // implicit in file paths (plus any made by mkdirp). Reads return copies, never views of the store.
+// Directory locks live as long as their holder: everything runs in this process, so a second
+// opener of a locked directory is refused naming this process's pid.
 
 import type { Disk, DiskFile } from '../io/disk.js';
+import { DirectoryLockedError, encodeLockFile, lockFilePath, type DirectoryLock, type DirectoryLockHolder } from '../io/directory-lock.js';
 
 interface MemFileData {
   bytes: Uint8Array;
@@ -20,6 +23,7 @@ function fsError(code: string, operation: string, path: string): Error {
   const messages: Record<string, string> = {
     ENOENT: 'no such file or directory',
     EISDIR: 'illegal operation on a directory',
+    ENOTDIR: 'not a directory',
   };
   return Object.assign(new Error(`${code}: ${messages[code] ?? code}, ${operation} '${path}'`), { code, path });
 }
@@ -71,6 +75,8 @@ export class MemDisk implements Disk {
   readonly description = 'mem';
   private readonly files = new Map<string, MemFileData>();
   private readonly dirs = new Set<string>();
+  /** Locked directories -> the live lock's token (a fresh object per lock). */
+  private readonly locks = new Map<string, object>();
 
   async open(path: string, options?: { create?: boolean }): Promise<DiskFile> {
     const p = normalize(path);
@@ -98,7 +104,7 @@ export class MemDisk implements Disk {
     for (const p of [...this.files.keys(), ...this.dirs]) {
       if (p.startsWith(prefix) && p.length > prefix.length) names.add(p.slice(prefix.length).split('/')[0]!);
     }
-    if (names.size === 0 && !this.dirs.has(d)) throw fsError('ENOENT', 'scandir', d);
+    if (names.size === 0 && !this.dirs.has(d)) throw fsError(this.files.has(d) ? 'ENOTDIR' : 'ENOENT', 'scandir', d);
     return [...names].sort();
   }
 
@@ -143,6 +149,28 @@ export class MemDisk implements Disk {
   }
 
   async syncDir(): Promise<void> {}
+
+  async lockDirectory(dir: string): Promise<DirectoryLock> {
+    const d = normalize(dir);
+    if (this.files.has(d)) throw fsError('ENOTDIR', 'lock', d);
+    if (!this.isDir(d)) throw fsError('ENOENT', 'lock', d);
+    if (this.locks.has(d)) throw new DirectoryLockedError(dir, { pid: process.pid, thisProcess: true });
+    const token = {};
+    this.locks.set(d, token);
+    const file = lockFilePath(d);
+    const bytes = encodeLockFile({ pid: process.pid, token: 'mem', dir: d });
+    this.files.set(file, { bytes, size: bytes.length });
+    const end = (): void => {
+      if (this.locks.get(d) !== token) return;
+      this.locks.delete(d);
+      this.files.delete(file);
+    };
+    return { dir, pid: process.pid, release: async () => end(), abandon: end };
+  }
+
+  async directoryLockHolder(dir: string): Promise<DirectoryLockHolder | undefined> {
+    return this.locks.has(normalize(dir)) ? { pid: process.pid, thisProcess: true } : undefined;
+  }
 
   async close(): Promise<void> {}
 
