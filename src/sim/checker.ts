@@ -30,6 +30,8 @@ export type ViolationKind =
   | 'visible-state-mismatch'
   /** A transaction's reads or outcomes differ from a serial execution in CSN order (an isolation bug). */
   | 'not-serializable'
+  /** A read returned a row of another key, or a scan a row outside its range or out of order (any transaction). */
+  | 'wrong-row-returned'
   /** The simulation stopped making progress in virtual time. */
   | 'simulation-hang';
 
@@ -117,7 +119,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   const add = (kind: ViolationKind, message: string, entries: LedgerEntry[]): void => {
     result.violations.push({ kind, message, entries: entries.slice(0, ENTRIES_SHOWN_MAX).map(formatEntry) });
   };
-  for (const v of history.violations.slice(0, ENTRIES_SHOWN_MAX)) add('not-serializable', v.message, [v.entry]);
+  for (const v of history.violations.slice(0, ENTRIES_SHOWN_MAX)) add(v.kind, v.message, [v.entry]);
 
   checkAfterWalFailure(ledger, epochEntries, add);
   const unlogged = must.filter((e) => e.lsn === undefined);

@@ -122,11 +122,25 @@ export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload 
           continue;
         }
         const rollback = r.chance(rollbackP);
-        const body = r.chance(mixedShare) ? mixedTransaction(r, new Set(ctx.tableNames())) : checkedTableTransaction(r, options);
-        await ctx.transaction(session, (tx) => {
-          body(tx);
-          return rollback ? 'rollback' : undefined;
-        });
+        if (r.chance(mixedShare)) {
+          // Waits between operations let other sessions commit inside this transaction's lifetime.
+          // Mostly short, now and then as long as a group-commit timeout: long enough for a
+          // conflicting transaction to commit and be applied in the middle of this one.
+          const pause = (): Promise<void> => ctx.sleepUs(tight ? 0 : r.chance(0.8) ? r.int(40) : r.int(1500));
+          // The hot-row shapes wait as long as a commit takes, tight loop or not: that is their point.
+          const longPause = (): Promise<void> => ctx.sleepUs(r.int(1500));
+          const body = mixedTransaction(r, new Set(ctx.tableNames()), pause, longPause);
+          await ctx.transaction(session, async (tx) => {
+            await body(tx);
+            return rollback ? 'rollback' : undefined;
+          });
+        } else {
+          const body = checkedTableTransaction(r, options);
+          await ctx.transaction(session, (tx) => {
+            body(tx);
+            return rollback ? 'rollback' : undefined;
+          });
+        }
       }
     };
     await Promise.all(ctx.sessions.map(loop));
@@ -168,28 +182,38 @@ function checkedTableTransaction(r: Random, o: DefaultWorkloadOptions): (tx: Rec
 
 /**
  * A transaction on the other tables. Its shape is drawn now; the values it writes may depend on
- * what it reads (that is the point of read-then-write shapes), always from the same draws.
+ * what it reads (that is the point of read-then-write shapes), always from the same draws. It pauses
+ * between reading and writing, where another transaction may commit what it read.
  */
-function mixedTransaction(r: Random, tables: ReadonlySet<string>): (tx: RecordedTransaction) => void {
-  const shapes: ((tx: RecordedTransaction) => void)[] = [];
-  const shape = r.int(6);
+function mixedTransaction(
+  r: Random,
+  tables: ReadonlySet<string>,
+  pause: () => Promise<void>,
+  longPause: () => Promise<void>,
+): (tx: RecordedTransaction) => Promise<void> {
+  const shape = r.int(7);
   const seed = r.int(2 ** 30);
-  const draw = (tx: RecordedTransaction): Random => pseudo(seed ^ tx.id);
-  if (shape === 0 && tables.has(TYPED_TABLE.name)) shapes.push((tx) => writeSkew(tx, draw(tx)));
-  else if (shape === 1) shapes.push((tx) => countThenInsert(tx, draw(tx), tables));
-  else if (shape === 2 && tables.has(TYPED_TABLE.name)) shapes.push((tx) => uniqueSwap(tx, draw(tx)));
-  else shapes.push((tx) => randomOps(tx, draw(tx), tables));
-  return (tx) => {
-    for (const s of shapes) s(tx);
+  const pauses = r.chance(0.7);
+  const maybePause = (): Promise<void> | undefined => (pauses ? pause() : undefined);
+  return async (tx) => {
+    const d = pseudo(seed ^ tx.id);
+    if (shape === 0 && tables.has(TYPED_TABLE.name)) await writeSkew(tx, d, maybePause);
+    else if (shape === 1 && tables.has(PAIRS_TABLE.name)) await countThenInsert(tx, d, maybePause);
+    else if (shape === 2 && tables.has(TYPED_TABLE.name)) await uniqueSwap(tx, d, maybePause);
+    else if (shape === 3 && tables.has(TYPED_TABLE.name)) await hotRow(tx, d, longPause);
+    else await randomOps(tx, d, tables, maybePause);
   };
 }
 
+type Pause = () => Promise<void> | undefined;
+
 /** Two rows as accounts: withdraw from one if their sum allows (the write-skew history). */
-function writeSkew(tx: RecordedTransaction, r: Random): void {
+async function writeSkew(tx: RecordedTransaction, r: Random, pause: Pause): Promise<void> {
   const a = r.int(4);
   const b = (a + 1 + r.int(3)) % 4;
   const ra = tx.read(TYPED_TABLE.name, a);
   const rb = tx.read(TYPED_TABLE.name, b);
+  await pause();
   const bal = (row: Row | undefined): bigint => (row && typeof row.i64 === 'bigint' ? row.i64 : 0n);
   if (ra === undefined) {
     tx.insert(TYPED_TABLE.name, { id: a, i64: 100n, w: BigInt(tx.id) });
@@ -200,36 +224,81 @@ function writeSkew(tx: RecordedTransaction, r: Random): void {
 }
 
 /** Count a prefix of the pairs table, then insert a row carrying the count (the phantom history). */
-function countThenInsert(tx: RecordedTransaction, r: Random, tables: ReadonlySet<string>): void {
-  if (!tables.has(PAIRS_TABLE.name)) return;
+async function countThenInsert(tx: RecordedTransaction, r: Random, pause: Pause): Promise<void> {
   const a = r.int(PAIR_AS);
   const rows = tx.scan(PAIRS_TABLE.name, [a], [a]);
+  await pause();
   const b = PAIR_BS[r.int(PAIR_BS.length)]!;
   if (rows.some((row) => row.b === b)) tx.delete(PAIRS_TABLE.name, [a, b]);
   else tx.insert(PAIRS_TABLE.name, { a, b, n: BigInt(rows.length), w: BigInt(tx.id) });
 }
 
 /** Move a unique value from one row to another through a free value (a swap when both hold one). */
-function uniqueSwap(tx: RecordedTransaction, r: Random): void {
+async function uniqueSwap(tx: RecordedTransaction, r: Random, pause: Pause): Promise<void> {
   const x = r.int(TYPED_KEYS);
   const y = (x + 1 + r.int(TYPED_KEYS - 1)) % TYPED_KEYS;
   const rx = tx.read(TYPED_TABLE.name, x);
   const ry = tx.read(TYPED_TABLE.name, y);
   if (!rx || !ry) return;
+  await pause();
   const tmp = `t${tx.id % 100000}`;
   if (tx.update(TYPED_TABLE.name, x, { u: tmp }) !== true) return;
   tx.update(TYPED_TABLE.name, y, { u: rx.u ?? null, w: BigInt(tx.id) });
+  await pause();
   tx.update(TYPED_TABLE.name, x, { u: ry.u ?? null, w: BigInt(tx.id) });
 }
 
-/** 1..5 random operations on the typed, pairs and scratch tables. */
-function randomOps(tx: RecordedTransaction, r: Random, tables: ReadonlySet<string>): void {
+/**
+ * Two hot rows every session works on, always pausing in the middle: insert one (refused when it is
+ * there: the refusal says it exists), delete it, or update it and read it back. So transactions keep
+ * meeting rows that others deleted, re-inserted or changed while they were open.
+ */
+async function hotRow(tx: RecordedTransaction, r: Random, pause: () => Promise<void>): Promise<void> {
+  const k = HOT_KEYS[r.int(HOT_KEYS.length)]!;
+  const t = TYPED_TABLE.name;
+  switch (r.int(4)) {
+    case 0:
+      if (tx.insert(t, { id: k, g: 1, w: BigInt(tx.id) }) !== 'ok') {
+        await pause();
+        tx.insert(t, { id: 100 + (tx.id % 1000), w: BigInt(tx.id) }); // something to commit after the refusal
+      }
+      return;
+    case 1:
+      tx.delete(t, k);
+      return;
+    case 2:
+      if (tx.update(t, k, { g: 2, w: BigInt(tx.id) }) === true) {
+        await pause();
+        tx.read(t, k);
+        tx.update(t, k, { i32: tx.id % 1000 });
+      }
+      return;
+    default:
+      tx.read(t, k);
+      await pause();
+      tx.update(t, k, { g: 0, w: BigInt(tx.id) });
+  }
+}
+
+/** Rows of the typed table that hotRow() transactions fight over. */
+const HOT_KEYS = [0, 1];
+
+/**
+ * 1..5 random operations on the typed, pairs and scratch tables, with pauses between them; half of
+ * them go back to the row the previous one touched (read it again after updating it: where a
+ * transaction meets a row another one deleted, or whose slot it reused, meanwhile).
+ */
+async function randomOps(tx: RecordedTransaction, r: Random, tables: ReadonlySet<string>, pause: Pause): Promise<void> {
   const n = 1 + r.int(5);
+  let last: { table: string; key: Value | Value[] } | undefined;
   for (let i = 0; i < n; i++) {
-    const table = [TYPED_TABLE.name, PAIRS_TABLE.name, SCRATCH_TABLE.name][r.int(3)]!;
+    if (i > 0) await pause();
+    const again = last !== undefined && r.chance(0.5);
+    const table = again ? last!.table : [TYPED_TABLE.name, PAIRS_TABLE.name, SCRATCH_TABLE.name][r.int(3)]!;
     if (!tables.has(table)) continue;
-    const key = randomKey(table, r);
-    switch (r.int(6)) {
+    const key = again ? last!.key : randomKey(table, r);
+    last = { table, key };
+    switch (again ? (r.chance(0.6) ? 0 : 4) : r.int(6)) {
       case 0:
         tx.read(table, key);
         break;

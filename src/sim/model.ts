@@ -253,6 +253,34 @@ class TxView {
   }
 }
 
+/**
+ * What any answer must satisfy whatever the transaction's fate (aborted ones included: OCC may show
+ * an aborting transaction a stale row, never a row of another key): a point read returns the row of
+ * the key asked for or none; a scan returns rows inside its range, in strictly ascending key order,
+ * at most `limit`. Returns what is wrong, or undefined.
+ */
+export function malformedAnswer(def: TableDef, op: RecordedOp): string | undefined {
+  if (op.op === 'get') {
+    if (op.result === undefined) return undefined;
+    const want = keyText(normalizeKey(def, op.key));
+    const got = keyText(keyOfRow(def, op.result));
+    return want === got ? undefined : `get ${want} returned the row of key ${got}`;
+  }
+  if (op.op !== 'scan') return undefined;
+  const lo = op.from === undefined ? undefined : boundValues(def, op.from);
+  const hi = op.to === undefined ? undefined : boundValues(def, op.to);
+  let prev: Value[] | undefined;
+  if (op.limit !== undefined && op.result.length > op.limit) return `scan returned ${op.result.length} rows, more than its limit ${op.limit}`;
+  for (const row of op.result) {
+    const key = keyOfRow(def, row);
+    if (lo !== undefined && compareKeys(key.slice(0, lo.length), lo) < 0) return `scan returned key ${keyText(key)}, below its range`;
+    if (hi !== undefined && compareKeys(key.slice(0, hi.length), hi) > 0) return `scan returned key ${keyText(key)}, above its range`;
+    if (prev !== undefined && compareKeys(prev, key) >= 0) return `scan returned key ${keyText(key)} after ${keyText(prev)} (not ascending)`;
+    prev = key;
+  }
+  return undefined;
+}
+
 // ---- values, keys and their canonical text ----
 
 function normalizeValue(type: ColumnType, v: Value | undefined): Value {

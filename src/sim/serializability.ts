@@ -10,10 +10,13 @@
 // was refused after it was placed in the log (the WAL failed) is re-executed at its place and checked,
 // but its writes are not applied to the state later ones saw unless its outcome is unknown (08007).
 
-import { ModelDb, rowText, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
+import { ModelDb, malformedAnswer, rowText, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
+import type { TableDef } from '../store/schema.js';
 import type { LedgerEntry } from './ledger.js';
 
 export interface HistoryViolation {
+  /** 'wrong-row-returned': an answer names another key or range; 'not-serializable': it differs from the serial execution. */
+  kind: 'not-serializable' | 'wrong-row-returned';
   entry: LedgerEntry;
   message: string;
 }
@@ -49,7 +52,7 @@ function appliedToState(e: LedgerEntry): boolean {
 export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb): HistoryCheck {
   const serial = entries.filter((e) => serialPosition(e) !== undefined).sort((a, b) => serialPosition(a)! - serialPosition(b)!);
   const state = base.clone();
-  const violations: HistoryViolation[] = [];
+  const violations: HistoryViolation[] = checkWellFormed(entries, base);
   const effects = new Map<LedgerEntry, RowEffect[]>();
   let checked = 0;
   for (const e of serial) {
@@ -60,11 +63,31 @@ export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb
     }
     const run = state.execute(e.ops);
     checked++;
-    if (run.mismatches.length > 0 && appliedToState(e)) violations.push({ entry: e, message: describeMismatches(e, run.mismatches) });
+    if (run.mismatches.length > 0 && appliedToState(e)) violations.push({ kind: 'not-serializable', entry: e, message: describeMismatches(e, run.mismatches) });
     effects.set(e, run.effects);
     if (appliedToState(e) && !e.readOnly) state.applyEffects(run.effects);
   }
   return { violations, effects, checked, state };
+}
+
+/** Every transaction's answers, committed or not, name the keys they were asked for (see malformedAnswer). */
+function checkWellFormed(entries: readonly LedgerEntry[], base: ModelDb): HistoryViolation[] {
+  const defs = new Map<string, TableDef[]>();
+  const add = (def: TableDef): void => void defs.set(def.name, [...(defs.get(def.name) ?? []), def]);
+  for (const name of base.tableNames()) add(base.def(name)!);
+  for (const e of entries) if (e.ddl?.ddl === 'create') add(e.ddl.def);
+  const out: HistoryViolation[] = [];
+  for (const e of entries) {
+    e.ops.forEach((op, i) => {
+      // A name re-created with another definition: the answer must fit one of them.
+      const candidates = defs.get(op.table) ?? [];
+      const problems = candidates.map((d) => malformedAnswer(d, op));
+      if (candidates.length > 0 && problems.every((p) => p !== undefined)) {
+        out.push({ kind: 'wrong-row-returned', entry: e, message: `tx#${e.id} (${e.outcome}): op ${i + 1} ${describeOp(op)}: ${problems[0]}` });
+      }
+    });
+  }
+  return out;
 }
 
 function describeMismatches(e: LedgerEntry, mismatches: OpMismatch[]): string {

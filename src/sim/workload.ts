@@ -69,7 +69,7 @@ export interface WorkloadContext {
    * Run one recorded transaction on `session`; `body` returns 'rollback' to roll back. Resolves with
    * what happened; a serialization failure or a WAL failure is 'rejected', never a rejection.
    */
-  transaction(session: Session, body: (tx: RecordedTransaction) => void | 'rollback'): Promise<TransactionResult>;
+  transaction(session: Session, body: TransactionBody): Promise<TransactionResult>;
   /** Wait in virtual time (think time). */
   sleepUs(delayUs: number): Promise<void>;
   /** DDL while transactions run, recorded like transactions: 'acked' once done, 'rejected' if refused. */
@@ -81,6 +81,13 @@ export interface WorkloadContext {
 }
 
 export type Workload = (ctx: WorkloadContext) => Promise<void>;
+
+/**
+ * A transaction's body: its operations, then nothing (commit) or 'rollback'. It may be async and wait
+ * between operations (ctx.sleepUs), so that other sessions' transactions run and commit meanwhile:
+ * that is where isolation bugs live.
+ */
+export type TransactionBody = (tx: RecordedTransaction) => void | 'rollback' | Promise<void | 'rollback'>;
 
 /** The padding stored for `key` by ledger entry `id`: its prefix names both, so any mix-up shows. */
 export function padFor(id: number, key: number, padBytes: number): string {
@@ -242,16 +249,22 @@ export class WorkloadRunner implements WorkloadContext {
     return new Recorded(session, tx, entry, this.ledger, this.clock);
   }
 
-  async transaction(session: Session, body: (tx: RecordedTransaction) => void | 'rollback'): Promise<TransactionResult> {
+  async transaction(session: Session, body: TransactionBody): Promise<TransactionResult> {
     if (this.stopped) return 'stopped';
     const open = this.begin(session);
     let verdict: void | 'rollback';
     try {
-      verdict = body(open);
+      const v = body(open);
+      // A synchronous body commits in the same step; an asynchronous one lets others run in between.
+      verdict = v instanceof Promise ? await v : v;
     } catch (e) {
       open.rollback();
       if (isMotError(e)) return 'rolled-back';
       throw e;
+    }
+    if (this.stopped) {
+      open.rollback(); // the machine crashed while the body waited
+      return 'stopped';
     }
     if (verdict === 'rollback') {
       open.rollback();
