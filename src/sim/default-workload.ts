@@ -58,13 +58,13 @@ export const SCRATCH_TABLE: TableDef = {
   primaryKey: ['k'],
 };
 
-const INT32S = [-2147483648, -1, 0, 1, 7, 2147483647];
-const INT64S: Value[] = [-(2n ** 63n), -1n, 0n, 5, 2n ** 53n + 1n, 2n ** 63n - 1n];
-const FLOATS = [0, -0, 1.5, -1e308, 5e-324, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN];
-const STRINGS = ['', 'a', 'é', '日本', 'a\u0000b', '😀', 'x'.repeat(24), 'ü'.repeat(12)];
-const BYTES = [new Uint8Array(0), new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([0, 1, 255]), new Uint8Array(16).fill(0xab)];
-const UNIQUES = ['u0', 'u1', 'u2', 'u3', 'u4'];
-const PAIR_BS = ['', 'a', 'b', 'é', 'zz'];
+export const INT32S = [-2147483648, -1, 0, 1, 7, 2147483647];
+export const INT64S: Value[] = [-(2n ** 63n), -1n, 0n, 5, 2n ** 53n + 1n, 2n ** 63n - 1n];
+export const FLOATS = [0, -0, 1.5, -1e308, 5e-324, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN];
+export const STRINGS = ['', 'a', 'é', '日本', 'a\u0000b', '😀', 'x'.repeat(24), 'ü'.repeat(12)];
+export const BYTES = [new Uint8Array(0), new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([0, 1, 255]), new Uint8Array(16).fill(0xab)];
+export const UNIQUES = ['u0', 'u1', 'u2', 'u3', 'u4'];
+export const PAIR_BS = ['', 'a', 'b', 'é', 'zz'];
 
 export interface DefaultWorkloadOptions {
   /** Transactions each session runs (default 6). */
