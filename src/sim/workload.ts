@@ -9,7 +9,7 @@ import type { Session } from '../transaction/session.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { Clock } from '../io/clock.js';
 import type { Random } from '../io/random.js';
-import { Errors, isMotError } from '../errors.js';
+import { Errors, isMotError, type MotError } from '../errors.js';
 import type { Ledger, LedgerEntry, RowValue } from './ledger.js';
 
 /** The table every checked workload writes: key, writer's ledger id, a padding that names both. */
@@ -203,8 +203,7 @@ class Recorded implements OpenTransaction {
       return 'acked';
     } catch (e) {
       if (!isMotError(e)) throw e;
-      this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs());
-      if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
+      recordRefusal(this.ledger, entry, e, this.clock.nowUs());
       return 'rejected';
     }
   }
@@ -212,6 +211,12 @@ class Recorded implements OpenTransaction {
 
 /** SQLSTATE of a commit whose outcome the engine cannot tell (transaction_resolution_unknown). */
 const OUTCOME_UNKNOWN_SQLSTATE = '08007';
+
+/** A commit or DDL statement the engine refused: in the ledger with its SQLSTATE, and whether its outcome is unknown. */
+function recordRefusal(ledger: Ledger, entry: LedgerEntry, e: MotError, atUs: number): void {
+  ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), atUs);
+  if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
+}
 
 /** Run `f`; a unique violation becomes `23505 <constraint>`, anything else propagates. */
 function refusalOr(f: () => unknown): OpOutcome {
@@ -308,8 +313,7 @@ export class WorkloadRunner implements WorkloadContext {
       return 'acked';
     } catch (e) {
       if (!isMotError(e)) throw e;
-      this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs());
-      if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
+      recordRefusal(this.ledger, entry, e, this.clock.nowUs());
       return 'rejected';
     }
   }
