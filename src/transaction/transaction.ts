@@ -21,6 +21,13 @@ import type { TransactionHost } from './transaction-host.js';
 type PrimKey = string | number | bigint;
 
 const NO_BUFFERS: Uint8Array[] = [];
+/** A unique-index key a committing transaction locks: index `index` (a position in Table.uniqueIndexNames) of `table`. */
+interface UniqueLock {
+  table: Table;
+  index: number;
+  key: string;
+}
+const NO_UNIQUE_LOCKS: readonly UniqueLock[] = [];
 
 /** Who is told when a transaction ends (its session, which then accepts a new one). */
 export interface TransactionOwner {
@@ -90,7 +97,7 @@ export class Transaction {
   private readonly scans: ScanEntry[] = [];
   private readonly claims = new Map<Table, UniqueClaims>();
   /** Unique-index keys locked while the commit waits for its flush. */
-  private uniqueLocks: { table: Table; index: number; key: string }[] = [];
+  private uniqueLocks: readonly UniqueLock[] = NO_UNIQUE_LOCKS;
   private stateValue: TransactionState = 'active';
   /** Table.changeCount of each table when this transaction first looked at it (see quiet()). */
   private firstTable: Table | undefined;
@@ -477,9 +484,9 @@ export class Transaction {
    * committed since) and not locked by another committer. Remembers the keys, to lock them.
    */
   private checkUniqueKeys(): MotError | undefined {
-    this.uniqueLocks = [];
-    if (this.claims.size === 0) return undefined;
+    if (this.claims.size === 0) return undefined; // uniqueLocks stays empty
     const locks = this.host.locks;
+    const wanted: UniqueLock[] = [];
     for (const [table, claims] of this.claims) {
       const uniques = table.uniqueIndexNames;
       for (const [tag, encKey] of claims.byKey) {
@@ -491,9 +498,10 @@ export class Transaction {
         if (this.committedHolder(table, u, key, encKey, tag) !== undefined) {
           return Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, this.imageOf(table, encKey, w)!));
         }
-        this.uniqueLocks.push({ table, index: u, key });
+        wanted.push({ table, index: u, key });
       }
     }
+    this.uniqueLocks = wanted;
     return undefined;
   }
 
