@@ -41,7 +41,8 @@ export class AsyncRedoLogHandler implements RedoLogHandler {
   private activeBytes = 0;
   private activeTransactions = 0;
   private timer: Timer | undefined;
-  private flushing: Promise<void> | undefined;
+  /** Rounds placed in the log and not yet durable, oldest first (the WAL acknowledges them in order). */
+  private readonly rounds: Promise<void>[] = [];
   private closed = false;
   private readonly wal: WalWriter;
 
@@ -71,28 +72,48 @@ export class AsyncRedoLogHandler implements RedoLogHandler {
     return undefined;
   }
 
-  /** One background-writer round: swap the active buffer out and write+flush it on lane 0. */
+  /**
+   * Place everything buffered in the log now, in this synchronous step, and start writing it: a
+   * checkpoint's PREPARE calls this so that every commit with a CSN up to its consistency point lies
+   * below its L0. Rounds may overlap: the WAL acknowledges batches in LSN order.
+   */
+  placeBuffered(): void {
+    if (this.active.length > 0) void this.startRound().catch(() => undefined);
+  }
+
+  /** One background-writer round: everything buffered, and every round before it, made durable. */
   private flushRound(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => this.flushRound());
-    if (this.active.length === 0) return Promise.resolve();
+    if (this.active.length === 0) return this.rounds.length === 0 ? Promise.resolve() : this.rounds[this.rounds.length - 1]!;
+    return this.startRound();
+  }
+
+  /** Swap the active buffer out, place it (synchronously) and write+flush it on lane 0. */
+  private startRound(): Promise<void> {
     const buffers = this.active;
     const transactions = this.activeTransactions;
     this.active = [];
     this.activeBytes = 0;
     this.activeTransactions = 0;
-    const run = (async () => {
+    let run: Promise<void>;
+    try {
       const frames = packFrames(buffers, FRAME_PAYLOAD_BYTES_TARGET);
       const batch = this.wal.place(frames);
       this.ctx.observer?.logged?.(0, batch.frameLsns, frames, this.ctx.clock.nowUs());
       this.s.flushes++;
       this.s.walBytes += batch.endLsn - batch.startLsn;
-      await this.wal.write(batch, 0);
-      this.ctx.observer?.flushed?.(0, batch.startLsn, batch.endLsn, transactions, batch.endLsn - batch.startLsn, this.ctx.clock.nowUs());
-    })();
-    this.flushing = run;
-    return run.finally(() => {
-      if (this.flushing === run) this.flushing = undefined;
-    });
+      run = this.wal.write(batch, 0).then(() => {
+        this.ctx.observer?.flushed?.(0, batch.startLsn, batch.endLsn, transactions, batch.endLsn - batch.startLsn, this.ctx.clock.nowUs());
+      });
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    this.rounds.push(run);
+    const done = (): void => {
+      const i = this.rounds.indexOf(run);
+      if (i >= 0) this.rounds.splice(i, 1);
+    };
+    run.then(done, done);
+    return run;
   }
 
   async flush(): Promise<void> {

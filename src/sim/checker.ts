@@ -59,6 +59,8 @@ export interface CrashCheckInput {
   base: ReadonlyMap<number, RowValue>;
   recovery: RecoveryOutcome;
   damage: readonly Damage[];
+  /** Virtual time of the crash (the asynchronous loss bound is measured back from it). */
+  crashAtUs?: number;
 }
 
 export interface CrashCheckResult {

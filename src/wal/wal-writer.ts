@@ -261,20 +261,28 @@ export class WalWriter {
   }
 
   /** Wait until everything placed so far is durable (or the writer failed). */
-  async drain(): Promise<void> {
-    const last = this.pending[this.pending.length - 1];
-    if (!last) {
-      if (this.failure) throw this.failure;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const orig = last.resolve;
-      const origReject = last.reject;
-      last.resolve = () => {
+  drain(): Promise<void> {
+    if (this.pending.length === 0 && this.failure) return Promise.reject(this.failure);
+    return this.whenDurable(this.nextLsn);
+  }
+
+  /**
+   * Resolves once the log is durable up to `lsn` (at most the end placed so far); rejects if the
+   * writer fails first. A checkpoint waits for its L0 with this (the write-ahead rule).
+   */
+  whenDurable(lsn: number): Promise<void> {
+    if (lsn <= this.durable) return Promise.resolve();
+    // The first batch reaching lsn: batches are acknowledged in order, so its resolution covers lsn.
+    const covering = this.pending.find((p) => p.batch.endLsn >= lsn) ?? this.pending[this.pending.length - 1];
+    if (!covering) return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const orig = covering.resolve;
+      const origReject = covering.reject;
+      covering.resolve = () => {
         orig();
         resolve();
       };
-      last.reject = (e) => {
+      covering.reject = (e) => {
         origReject(e);
         reject(e);
       };
