@@ -43,6 +43,7 @@ import { AccountCatalog, bindLogin } from './admin/accounts.js';
 import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
 import { executeSql, type SqlResult } from './sql/executor.js';
 import type { Transaction } from './transaction/transaction.js';
+import { CommitPacer } from './transaction/commit-pacer.js';
 
 /** Least time between two automatic probes for disk space after the WAL ran out of it. */
 export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
@@ -110,6 +111,7 @@ export interface RecoveryReport {
 export class Engine implements SessionHost {
   readonly locks = new LockTable();
   readonly redoEncoder: RedoEncoder;
+  readonly commitPacer: CommitPacer;
   log!: RedoLogHandler;
   private wal: WalWriter | undefined;
   private readonly sessions = new Set<Session>();
@@ -142,6 +144,7 @@ export class Engine implements SessionHost {
     ownsDisk: boolean,
   ) {
     this.redoEncoder = new RedoEncoder(config.redoBufferBytes);
+    this.commitPacer = new CommitPacer(clock);
     this.ownsDisk = ownsDisk;
   }
 

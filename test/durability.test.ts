@@ -9,7 +9,11 @@ import type { Session } from '../src/transaction/session.js';
 import { SimWorld } from '../src/sim/world.js';
 import { Ledger, type RowValue } from '../src/sim/ledger.js';
 import { checkCrash, type CrashCheckResult, type RecoveryOutcome } from '../src/sim/checker.js';
-import { CHECKED_TABLE, WorkloadRunner } from '../src/sim/workload.js';
+import { CHECKED_TABLE, WorkloadRunner, tightLoopWorkload } from '../src/sim/workload.js';
+import { MemDisk } from '../src/wal/mem-disk.js';
+import type { Disk, DiskFile } from '../src/io/disk.js';
+import { RealClock } from '../src/io/clock.js';
+import { effectiveFlusher, resolveConfig } from '../src/config/config.js';
 import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
 import type { CrashModel } from '../src/sim/faults.js';
 
@@ -115,4 +119,144 @@ describe('defect 12: a checkpoint makes the asynchronous WAL durable up to its L
     if (outcome.ok && outcome.rows.has(2)) expect(b.durableAtUs, 'a commit in the checkpoint is durable in the log').toBeDefined();
     if (b.csn! <= report.csn) expect(b.durableAtUs).toBeDefined();
   });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('defect 8: asynchronous mode loses at most its documented window when sessions never yield', () => {
+  it('defect 8: crash-test with sessions that never yield keeps the loss bound (3 x wal_writer_delay, or back-pressure while a flush is in flight)', async () => {
+    for (const disk of ['nvme', 'hdd'] as const) {
+      const r = await crashTest({ mode: 'asynchronous', seed: 8, runs: 30, workload: tightLoopWorkload(), machine: { disk } });
+      expect(formatCrashTestSummary(r), `disk ${disk}; replay: ${r.replay}`).not.toContain('VIOLATION');
+      expect(r.commits.acknowledged).toBeGreaterThan(1000);
+      if (disk === 'nvme') expect(r.commits.promisedDurable).toBeGreaterThan(0);
+    }
+  });
+
+  it('defect 8: on the real clock a tight `await commit()` loop lets the background flush run at its interval', async () => {
+    // MemDisk resolves every write in microtasks: nothing but the engine's own yields lets the 1 ms
+    // flush timer fire. Before the fix the loop ran to its cap with nothing flushed.
+    const engine = await Engine.open('/db', { disk: new MemDisk(), clock: new RealClock(), config: { synchronous_commit: false, wal_writer_delay: '1ms' }, onWarning: () => undefined });
+    try {
+      await engine.createTable({ name: 't', columns: [{ name: 'k', type: 'int64', nullable: false }], primaryKey: ['k'] });
+      const durableAtStart = engine.stats().walDurableLsn;
+      const session = engine.openSession();
+      const capCommits = 200_000;
+      let n = 0;
+      while (n < capCommits && engine.stats().walDurableLsn === durableAtStart) {
+        const tx = session.begin();
+        tx.insert('t', { k: BigInt(n) });
+        await tx.commit();
+        n++;
+      }
+      expect(n, 'commits before the first background flush became durable').toBeLessThan(capCommits);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('defect 8: asynchronous mode flushes on libuv\'s thread pool by default (no worker thread to start before the first flush)', () => {
+    expect(effectiveFlusher(resolveConfig({ synchronous_commit: false }).config)).toBe('thread-pool');
+    expect(effectiveFlusher(resolveConfig({ synchronous_commit: true }).config)).toBe('committer');
+  });
+
+  it('defect 8: after the asynchronous WAL fails (disk full), a tight loop is refused at once instead of buffering without bound', async () => {
+    const h = await harness('asynchronous', 81, { wal_preallocate: false });
+    const quota = h.world.disk.stats().usedBytes + 20_000;
+    h.world.disk.setQuotaBytes(quota);
+    const runner = new WorkloadRunner(h.ledger, h.sessions, h.world.clock, h.world.random, (us) => h.world.scheduler.busyUs(us));
+    await h.world.run('tight loop into a full disk', tightLoopWorkload({ transactionsPerSession: 500 })(runner));
+    const failedAt = h.world.disk.faultLog.ofKind('diskFull')[0]?.atUs;
+    expect(failedAt, 'the disk filled up').toBeDefined();
+    const acked = h.ledger.entries.filter((e) => e.ackAtUs !== undefined && !e.readOnly);
+    const rejected = h.ledger.entries.filter((e) => e.outcome === 'rejected');
+    expect(rejected.length).toBeGreaterThan(1000);
+    // Nothing is acknowledged once the failure is known (the round that failed was placed before it).
+    expect(Math.max(...acked.map((e) => e.ackAtUs!))).toBeLessThanOrEqual(failedAt!);
+    // No round is placed after the failure: the log's end does not run on past a full disk.
+    const placedAt = h.ledger.entries.filter((e) => e.loggedAtUs !== undefined).map((e) => e.loggedAtUs!);
+    expect(Math.max(...placedAt)).toBeLessThanOrEqual(failedAt!);
+    void h.engine.abandon();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * MemDisk whose operations complete as macrotasks, as libuv's thread pool completes real I/O, except
+ * writeAndSync, which completes at once as the committing thread's blocking write + fdatasync does
+ * (wal_flusher = committer, the default in synchronous mode): the shape of the real disk there.
+ */
+class LibuvLikeDisk implements Disk {
+  readonly description = 'mem (libuv-like completions)';
+  private readonly inner = new MemDisk();
+  private async later<T>(p: Promise<T>): Promise<T> {
+    const v = await p;
+    await new Promise((r) => setImmediate(r));
+    return v;
+  }
+  async open(path: string, options?: { create?: boolean }): Promise<DiskFile> {
+    const f = await this.later(this.inner.open(path, options));
+    const later = <T>(p: Promise<T>): Promise<T> => this.later(p);
+    return {
+      path: f.path,
+      size: () => later(f.size()),
+      read: (o, l) => later(f.read(o, l)),
+      write: (o, d) => later(f.write(o, d)),
+      sync: () => later(f.sync()),
+      writeAndSync: (o, d) => f.writeAndSync(o, d),
+      truncate: (l) => later(f.truncate(l)),
+      close: () => later(f.close()),
+    };
+  }
+  readFile(path: string): Promise<Uint8Array> {
+    return this.later(this.inner.readFile(path));
+  }
+  list(dir: string): Promise<string[]> {
+    return this.later(this.inner.list(dir));
+  }
+  mkdirp(dir: string): Promise<void> {
+    return this.later(this.inner.mkdirp(dir));
+  }
+  exists(path: string): Promise<boolean> {
+    return this.later(this.inner.exists(path));
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.later(this.inner.rename(from, to));
+  }
+  remove(path: string): Promise<void> {
+    return this.later(this.inner.remove(path));
+  }
+  syncDir(dir: string): Promise<void> {
+    return this.later(this.inner.syncDir(dir));
+  }
+  async close(): Promise<void> {}
+}
+
+describe('defect 13: a tight commit loop does not starve a checkpoint; a data directory carries its own settings', () => {
+  for (const kind of ['full', 'incremental'] as const) {
+    it(`defect 13: ${kind === 'full' ? 'a full' : 'an incremental'} checkpoint of 4 rows completes while a synchronous \`await commit()\` loop runs`, async () => {
+      // The commit's flush completes at once (the committing thread's blocking fdatasync), the
+      // checkpoint's I/O only when the event loop turns: it progresses only if the commit path
+      // yields. Before the fix the checkpoint waited for the loop to end (5 s for 4 rows, 10 s
+      // incremental, on the real disk).
+      const disk = new LibuvLikeDisk();
+      const engine = await Engine.open('/db', { disk, clock: new RealClock(), config: { synchronous_commit: true, sockets: 1 }, onWarning: () => undefined });
+      try {
+        await engine.createTable({ name: 't', columns: [{ name: 'k', type: 'int64', nullable: false }, { name: 'v', type: 'int64' }], primaryKey: ['k'] });
+        const session = engine.openSession();
+        for (let k = 0; k < 4; k++) await session.transaction((tx) => tx.insert('t', { k: BigInt(k), v: 0n }));
+        if (kind === 'incremental') await engine.checkpoint();
+        let done = false;
+        const checkpoint = (kind === 'full' ? engine.checkpoint() : engine.incrementCheckpoint()).finally(() => (done = true));
+        const capCommits = 50_000;
+        let n = 0;
+        for (; n < capCommits && !done; n++) await session.transaction((tx) => tx.update('t', BigInt(n % 4), { v: BigInt(n) }));
+        expect(n, 'commits the loop ran before the checkpoint completed').toBeLessThan(capCommits);
+        expect((await checkpoint).kind).toBe(kind);
+      } finally {
+        await engine.close();
+      }
+    });
+  }
 });

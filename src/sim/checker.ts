@@ -4,6 +4,7 @@
 // lost tail was not, and that nothing was acknowledged after the WAL failed. Pure: no engine, no I/O.
 
 import type { LoggingMode } from '../config/config.js';
+import { ASYNC_BACK_PRESSURE_DELAYS } from '../commit-group/async-handler.js';
 import { isMotError } from '../errors.js';
 import { FRAME_HEADER_BYTES, parseSegmentFileName } from '../wal/wal-format.js';
 import type { FaultRecord } from './faults.js';
@@ -27,7 +28,14 @@ export type ViolationKind =
   /** What a reader of the running engine sees differs from the acknowledged rows. */
   | 'visible-state-mismatch'
   /** The simulation stopped making progress in virtual time. */
-  | 'simulation-hang';
+  | 'simulation-hang'
+  /**
+   * Asynchronous mode lost an acknowledged commit older than its documented loss bound (see
+   * checkAsyncLossBound): the background flush was starved or acknowledgements outran it.
+   */
+  | 'async-loss-bound-exceeded'
+  /** Sessions kept the thread busy past the commit path's yield bound: timers could not run. */
+  | 'event-loop-starved';
 
 export interface Violation {
   kind: ViolationKind;
@@ -61,6 +69,8 @@ export interface CrashCheckInput {
   damage: readonly Damage[];
   /** Virtual time of the crash (the asynchronous loss bound is measured back from it). */
   crashAtUs?: number;
+  /** wal_writer_delay in µs: with crashAtUs, asynchronous mode's loss bound is checked. */
+  walWriterDelayUs?: number;
 }
 
 export interface CrashCheckResult {
@@ -142,8 +152,51 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
     for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
+    if (mode === 'asynchronous' && input.crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
+      const lost = acked.filter((e) => !kept.has(e));
+      checkAsyncLossBound(lost, epochEntries, ledger, input.crashAtUs, input.walWriterDelayUs, add);
+    }
   }
   return result;
+}
+
+/** Loss-window multiple of wal_writer_delay a lost commit may fall in when nothing is in flight (PostgreSQL's). */
+export const ASYNC_LOSS_WINDOW_DELAYS = 3;
+
+/**
+ * Asynchronous mode's documented loss bound (docs/architecture.md, "The asynchronous loss bound"),
+ * with X the crash, D = wal_writer_delay and B = ASYNC_BACK_PRESSURE_DELAYS x D: an acknowledged commit
+ * c lost at the crash was acknowledged at most 3 x D before X, or else (a flush in flight, or failed)
+ * a round of redo was placed and not durable at X, and no commit called more than B after c's
+ * acknowledgement was acknowledged before X (back-pressure: acknowledgements never outrun a stalled
+ * flush by more than B).
+ */
+function checkAsyncLossBound(
+  lost: LedgerEntry[],
+  epochEntries: LedgerEntry[],
+  ledger: Ledger,
+  crashAtUs: number,
+  delayUs: number,
+  add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void,
+): void {
+  const windowUs = ASYNC_LOSS_WINDOW_DELAYS * delayUs;
+  const backPressureUs = ASYNC_BACK_PRESSURE_DELAYS * delayUs;
+  const flushOutstanding = ledger.placedLsn > ledger.durableLsn;
+  const acks = epochEntries.filter((e) => e.ackAtUs !== undefined && e.commitCalledAtUs !== undefined && e.ackAtUs <= crashAtUs);
+  for (const c of lost) {
+    if (crashAtUs - c.ackAtUs! <= windowUs) continue;
+    const outran = acks.find((d) => d.commitCalledAtUs! > c.ackAtUs! + backPressureUs);
+    if (flushOutstanding && outran === undefined) continue;
+    const why = !flushOutstanding
+      ? `no flush was in flight at the crash, so the background writer should have flushed it within ${windowUs}us`
+      : `tx#${outran!.id}, called ${Math.round(outran!.commitCalledAtUs! - c.ackAtUs!)}us after it, was acknowledged although ${backPressureUs}us of back-pressure should have held it`;
+    add(
+      'async-loss-bound-exceeded',
+      `tx#${c.id} was acknowledged ${Math.round(crashAtUs - c.ackAtUs!)}us before the crash at ${Math.round(crashAtUs)}us and lost, more than ${ASYNC_LOSS_WINDOW_DELAYS} x wal_writer_delay (${windowUs}us): ${why}`,
+      outran ? [c, outran] : [c],
+    );
+    return;
+  }
 }
 
 /** Recovery threw: fine only as a corruption report (RC_PANIC, XX001) when a bit flipped in the WAL. */

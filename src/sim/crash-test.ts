@@ -16,7 +16,8 @@ import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
 import { Ledger, formatEntry, type RowValue } from './ledger.js';
 import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
-import { CHECKED_TABLE, WorkloadRunner, defaultWorkload, type Workload } from './workload.js';
+import { CHECKED_TABLE, WorkloadRunner, defaultWorkload, tightLoopWorkload, type Workload } from './workload.js';
+import { COMMIT_YIELD_INTERVAL_US } from '../transaction/commit-pacer.js';
 
 export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
 export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
@@ -60,7 +61,10 @@ export interface CrashTestOptions {
   exhaustive?: boolean;
   /** Exhaustive mode: try only this crash point (to replay one). */
   crashPoint?: number;
-  /** Your workload (default: defaultWorkload(), smaller in exhaustive mode). */
+  /**
+   * Your workload. Default: per scenario, drawn with equal chance, defaultWorkload() (sessions with
+   * think time) or tightLoopWorkload() (sessions that never yield); defaultWorkload() in exhaustive mode.
+   */
   workload?: Workload;
   /** Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. */
   config?: ConfigInput;
@@ -111,6 +115,8 @@ export interface CrashTestSummary {
   };
   corruptionReported: number;
   tornTailsCut: number;
+  /** Scenarios by built-in workload: sessions with think time, sessions that never yield. */
+  workloads: { thinkTime: number; tightLoop: number };
   violations: ViolationReport[];
   elapsedMs: number;
   /** sha256 over every scenario's ledger hash and final durable disk digest: same seed, same fingerprint. */
@@ -128,6 +134,8 @@ interface Settings {
   crashes: number;
   crashWindowUs: number;
   workload: Workload;
+  /** The built-in workload whose sessions never yield (drawn per scenario unless the workload is given). */
+  tightWorkload: Workload;
   customWorkload: boolean;
   config: ConfigInput;
   machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
@@ -165,7 +173,8 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashTestSum
     commits: tally.commits,
     corruptionReported: tally.corruptionReported,
     tornTailsCut: tally.tornTailsCut,
-    violations: tally.violations,
+    workloads: tally.workloads,
+    violations: tally.violations.slice(0, s.violationsMax),
     elapsedMs: performance.now() - t0,
     fingerprint: tally.fingerprint.digest('hex'),
     replay: replayCommand(s, options.seed, s.runs),
@@ -199,6 +208,7 @@ function resolveSettings(o: CrashTestOptions): Settings {
     crashes,
     crashWindowUs: window,
     workload: o.workload ?? defaultWorkload(o.exhaustive ? { transactionsPerSession: 3 } : {}),
+    tightWorkload: tightLoopWorkload(),
     customWorkload: o.workload !== undefined,
     config: o.config ?? {},
     machine: o.machine ?? {},
@@ -217,6 +227,7 @@ class Tally {
   commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0 };
   corruptionReported = 0;
   tornTailsCut = 0;
+  workloads = { thinkTime: 0, tightLoop: 0 };
   violations: ViolationReport[] = [];
   readonly fingerprint = createHash('sha256');
 
@@ -237,7 +248,20 @@ interface Plan {
   config: ConfigInput;
   /** wal_segment_size in force (to locate bit flips in the log). */
   segmentBytes: number;
+  /** wal_writer_delay in force (the asynchronous loss bound). */
+  walWriterDelayUs: number;
+  /** The workload of this scenario, and whether it is the tight loop. */
+  workload: Workload;
+  tightLoop: boolean;
+  /** The machine: the given one; random scenarios without a given disk draw a slow one now and then. */
+  machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
 }
+
+/**
+ * Chance that a random scenario without a given disk runs on 'hdd' instead of 'nvme': flushes far
+ * longer than wal_writer_delay, so asynchronous back-pressure (and slow group flushes) are exercised.
+ */
+const SLOW_DISK_PROBABILITY = 0.15;
 
 function plan(s: Settings, seed: number): Plan {
   const rnd = new SeededRandom((seed ^ 0x9e3779b9) >>> 0);
@@ -254,7 +278,19 @@ function plan(s: Settings, seed: number): Plan {
     wal_preallocate: s.faults.has('enospc') ? false : rnd.chance(0.5),
     ...s.config,
   };
-  return { rnd, model, config, segmentBytes: resolveConfig(config).config.walSegmentBytes };
+  const resolved = resolveConfig(config).config;
+  const tightLoop = !s.customWorkload && !s.options.exhaustive && rnd.chance(0.5);
+  const slowDisk = s.machine.disk === undefined && !s.options.exhaustive && rnd.chance(SLOW_DISK_PROBABILITY);
+  return {
+    rnd,
+    model,
+    config,
+    segmentBytes: resolved.walSegmentBytes,
+    walWriterDelayUs: resolved.walWriterDelayUs,
+    workload: tightLoop ? s.tightWorkload : s.workload,
+    tightLoop,
+    machine: slowDisk ? { ...s.machine, disk: 'hdd' } : s.machine,
+  };
 }
 
 /** Faults of the disk during one incarnation, drawn from the scenario's plan. */
@@ -357,6 +393,7 @@ async function recoverAndCheck(
   damage: Damage[],
   tally: Tally,
   report: (kind: ViolationKind, message: string, entries?: string[]) => void,
+  crashAtUs: number,
 ): Promise<Epoch | undefined> {
   let world = crashed.restart({ faults: {} });
   let opened: RunUntil<Engine>;
@@ -401,7 +438,7 @@ async function recoverAndCheck(
       return undefined;
     }
   }
-  const check = checkCrash({ mode: s.mode, ledger, epoch: crashed.epoch, base, recovery: outcome, damage });
+  const check = checkCrash({ mode: s.mode, ledger, epoch: crashed.epoch, base, recovery: outcome, damage, crashAtUs, walWriterDelayUs: p.walWriterDelayUs });
   tally.commits.acknowledged += check.acked;
   tally.commits.promisedDurable += check.mustSurvive;
   tally.commits.lost += check.ackedLost;
@@ -413,6 +450,22 @@ async function recoverAndCheck(
   if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
   ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
   return { world, engine, base: new Map(outcome.rows) };
+}
+
+/**
+ * The commit path lets the event loop turn at least every COMMIT_YIELD_INTERVAL_US (CommitPacer): no
+ * event may have waited past its due time longer than that plus one transaction's CPU per session
+ * (each may finish the transaction it is in before parking) and one more.
+ */
+function checkEventLoop(world: SimWorld, runner: WorkloadRunner, report: (kind: ViolationKind, message: string) => void): void {
+  const boundUs = COMMIT_YIELD_INTERVAL_US + (runner.sessions.length + 1) * runner.cpuUsMax;
+  const lateUs = world.scheduler.lateUsMax;
+  if (lateUs > boundUs) {
+    report(
+      'event-loop-starved',
+      `an event ran ${Math.round(lateUs)}us after it was due while sessions committed (bound: ${COMMIT_YIELD_INTERVAL_US}us + ${runner.sessions.length + 1} x ${runner.cpuUsMax}us of transaction CPU): the commit path did not let timers run`,
+    );
+  }
 }
 
 // ---- random scenarios ----
@@ -431,9 +484,10 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
   const p = plan(s, seed);
   let crashEpoch = 0;
   const report = reporter(s, tally, index, seed, () => crashEpoch, undefined);
-  let world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  let world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
   last.world = world;
   tally.scenarios++;
+  if (!s.customWorkload) tally.workloads[p.tightLoop ? 'tightLoop' : 'thinkTime']++;
   const setup = await runUntil(world, openEngine(world, s, p, ledger), () => false);
   if (!setup.settled || setup.error !== undefined) return report('recovery-failed', `opening a fresh engine failed: ${String(setup.error ?? 'hang')}`);
   let engine = setup.value!;
@@ -442,18 +496,20 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
   ledger.startEpoch(0, 0);
   let base = new Map<number, RowValue>();
 
-  for (let c = 0; c < s.crashes; c++) {
+  for (let c = 0; c < s.crashes && tally.violations.length < s.violationsMax; c++) {
     crashEpoch = world.epoch;
     const faultLogStart = world.disk.faultLog.records.length;
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
-    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
     const w = world;
+    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, (us) => w.scheduler.busyUs(us));
     if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped);
-    const done = s.workload(runner);
+    const done = p.workload(runner);
     let crashed = false;
+    let crashAtUs = 0;
     const crashNow = (): void => {
       if (crashed) return;
       crashed = true;
+      crashAtUs = w.scheduler.nowUs;
       runner.stopped = true;
       w.crash(engine, p.model);
     };
@@ -474,11 +530,12 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
     if (ran.hung && !crashed) return report('simulation-hang', `the workload made no progress in virtual time at ${Math.round(w.scheduler.nowUs)}us: ${w.scheduler.pendingWaits().join('; ') || 'no events left'}`);
     crashNow();
     tally.crashes++;
+    checkEventLoop(w, runner, report);
     if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
     const faultRecords = w.disk.faultLog.records.slice(faultLogStart);
     tally.countFaults(faultRecords);
     const damage = locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes);
-    const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report);
+    const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report, crashAtUs);
     if (next === undefined) return;
     ({ world, engine, base } = next);
     last.world = world;
@@ -500,7 +557,7 @@ async function exhaustiveScenario(s: Settings, index: number, seed: number, tall
 
 /** A data directory holding the checked table (created and flushed on a healthy disk). */
 async function setupImage(s: Settings, p: Plan, seed: number): Promise<DurableImage> {
-  const world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  const world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
   const engine = await world.run('setup: open', openEngine(world, s, p, new Ledger()));
   await world.run('setup: create table', engine.createTable(CHECKED_TABLE));
   await world.run('setup: close', engine.close());
@@ -517,15 +574,17 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
   const p = plan(s, seed);
   const ledger = new Ledger();
   const report = reporter(s, tally, index, seed, () => 0, crashAt);
-  const world = SimWorld.fromImage({ seed, machine: { ...s.machine, crashModel: p.model } }, image);
+  const world = SimWorld.fromImage({ seed, machine: { ...p.machine, crashModel: p.model } }, image);
   world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
   let crashed = false;
+  let crashAtUs = 0;
   let engine: Engine | undefined;
   let runner: WorkloadRunner | undefined;
   let point = 0;
   const atPoint = (): void => {
     if (point++ !== crashAt || crashed) return;
     crashed = true;
+    crashAtUs = world.scheduler.nowUs;
     if (runner) runner.stopped = true;
     world.crash(engine, p.model);
   };
@@ -543,10 +602,10 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     engine = opened.value!;
     ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
     base = readRows(engine);
-    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random);
+    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, (us) => world.scheduler.busyUs(us));
     const r = runner;
     if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped);
-    const ran = await runUntil(world, s.workload(runner), () => crashed);
+    const ran = await runUntil(world, p.workload(runner), () => crashed);
     if (ran.settled && ran.error !== undefined) {
       report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
       return 0;
@@ -565,12 +624,13 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
   tally.scenarios++;
   if (!crashed) {
     crashed = true;
+    crashAtUs = world.scheduler.nowUs;
     world.crash(engine, p.model);
   }
   tally.crashes++;
   tally.countFaults(world.disk.faultLog.records);
   const damage = locateBitFlips(world.disk.faultLog.records, ledger, joinPath(world.dir, 'wal'), p.segmentBytes);
-  const next = await recoverAndCheck(s, p, world, ledger, base, damage, tally, report);
+  const next = await recoverAndCheck(s, p, world, ledger, base, damage, tally, report, crashAtUs);
   if (next) void next.engine.abandon();
   tally.fold(ledger, next?.world ?? world);
   return crashAt;
@@ -632,6 +692,7 @@ export function formatCrashTestSummary(r: CrashTestSummary): string {
       (r.mode === 'asynchronous' ? ` (${c.lostInUnflushedWindow} inside the unflushed window, allowed)` : ' (must be 0)') +
       `, recovered though unacknowledged ${c.recoveredUnacknowledged}`,
     `  corruption reported ${r.corruptionReported}, torn tails cut ${r.tornTailsCut}`,
+    ...(r.workloads.thinkTime + r.workloads.tightLoop > 0 ? [`  workloads: ${r.workloads.thinkTime} with think time, ${r.workloads.tightLoop} whose sessions never yield`] : []),
     `  violations: ${r.violations.length}`,
   ];
   for (const v of r.violations) lines.push('', ...formatViolation(v));

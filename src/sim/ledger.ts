@@ -97,6 +97,14 @@ export class Ledger {
     return this.durableLsnNow;
   }
 
+  /**
+   * End of the last frame placed in this epoch. Above durableLsn: a flush was in flight (or failed)
+   * when the engine last reported; at a crash, the redo the crash may take with it.
+   */
+  get placedLsn(): number {
+    return this.placedEndLsn;
+  }
+
   /** Virtual time of the first commit rejected because the WAL failed for good (EIO, read-only), if any. */
   get walFailedAtUs(): number | undefined {
     return this.walFailedAt;

@@ -56,6 +56,12 @@ export interface WorkloadContext {
   transaction(session: Session, body: (tx: RecordedTransaction) => void | 'rollback'): Promise<TransactionResult>;
   /** Wait in virtual time (think time). */
   sleepUs(delayUs: number): Promise<void>;
+  /**
+   * The session's thread computes for `delayUs` (a transaction's CPU): in the simulator virtual time
+   * moves on and no event runs meanwhile, as a JavaScript thread busy in synchronous code lets no
+   * timer fire; a no-op without a simulator.
+   */
+  cpuUs(delayUs: number): void;
 }
 
 export type Workload = (ctx: WorkloadContext) => Promise<void>;
@@ -149,16 +155,26 @@ class Recorded implements OpenTransaction {
 /** The context a workload runs in during one engine incarnation. */
 export class WorkloadRunner implements WorkloadContext {
   stopped = false;
+  /** The longest single cpuUs() call so far (the event-loop lateness check scales with it). */
+  cpuUsMax = 0;
 
   constructor(
     private readonly ledger: Ledger,
     readonly sessions: readonly Session[],
     readonly clock: Clock,
     readonly random: Random,
+    /** Busy time in the simulator (Scheduler.busyUs); absent: cpuUs() is a no-op. */
+    private readonly busy?: (us: number) => void,
   ) {}
 
   sleepUs(delayUs: number): Promise<void> {
     return this.clock.sleepUs(delayUs);
+  }
+
+  cpuUs(delayUs: number): void {
+    if (!(Number.isFinite(delayUs) && delayUs >= 0)) throw Errors.invalidArgument('cpuUs', `${delayUs} is not a number of µs >= 0`);
+    this.cpuUsMax = Math.max(this.cpuUsMax, delayUs);
+    this.busy?.(delayUs);
   }
 
   /** Start a recorded transaction on `session` (which must have none open). */
@@ -202,8 +218,14 @@ export interface DefaultWorkloadOptions {
   bigTransactionProbability?: number;
   /** Padding of a small transaction's rows, at most (default 600 bytes: frames cross sectors). */
   padBytesMax?: number;
-  /** Think time before each transaction, at most (default 200 µs). */
+  /**
+   * Think time before each transaction, at most (default 200 µs). 0: none at all, the session never
+   * sleeps (a tight `await commit()` loop: it yields only where the engine makes it).
+   */
   thinkUsMax?: number;
+  /** CPU each transaction costs its session's thread, µs, drawn uniformly (default 0: none). */
+  cpuUsMin?: number;
+  cpuUsMax?: number;
 }
 
 /** First key of the rows big transactions write (apart from the hot keys). */
@@ -223,12 +245,15 @@ export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload 
   const bigP = options.bigTransactionProbability ?? 0.03;
   const padMax = options.padBytesMax ?? 600;
   const thinkMax = options.thinkUsMax ?? 200;
+  const cpuMin = options.cpuUsMin ?? 0;
+  const cpuMax = Math.max(cpuMin, options.cpuUsMax ?? 0);
   return async (ctx) => {
     const r = ctx.random;
     const loop = async (session: Session): Promise<void> => {
       for (let i = 0; i < perSession && !ctx.stopped; i++) {
-        await ctx.sleepUs(r.int(thinkMax + 1));
+        if (thinkMax > 0) await ctx.sleepUs(r.int(thinkMax + 1));
         if (ctx.stopped) return;
+        const cpu = cpuMax > 0 ? cpuMin + r.int(cpuMax - cpuMin + 1) : 0;
         const big = r.chance(bigP);
         const rollback = r.chance(rollbackP);
         const writes = 1 + r.int(writesMax);
@@ -242,10 +267,21 @@ export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload 
             if (w.del) tx.remove(w.key);
             else tx.put(w.key, w.pad);
           }
+          if (cpu > 0 && !rollback) ctx.cpuUs(cpu); // a rolled-back transaction's work is not modelled
           return rollback ? 'rollback' : undefined;
         });
       }
     };
     await Promise.all(ctx.sessions.map(loop));
   };
+}
+
+/**
+ * Sessions that never yield: each runs `transactionsPerSession` (default 150) transactions back to
+ * back, `await commit()` after `await commit()` with no think time, each costing its thread 5-15 µs
+ * of CPU. In asynchronous mode a commit resolves through microtasks only, so nothing but the engine
+ * itself (its CommitPacer and back-pressure) lets timers such as the background flush run.
+ */
+export function tightLoopWorkload(options: DefaultWorkloadOptions = {}): Workload {
+  return defaultWorkload({ transactionsPerSession: 150, cpuUsMin: 5, cpuUsMax: 15, ...options, thinkUsMax: 0 });
 }

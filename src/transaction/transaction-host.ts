@@ -8,6 +8,7 @@ import type { RedoLogHandler } from '../commit-group/redo-log-handler.js';
 import type { LockTable } from './lock-table.js';
 import type { MotError } from '../errors.js';
 import type { Value } from '../store/schema.js';
+import type { CommitPacer } from './commit-pacer.js';
 
 export interface TransactionHost {
   readonly clock: Clock;
@@ -22,6 +23,8 @@ export interface TransactionHost {
   writeRefusal(): MotError | undefined;
   /** Told about committed writes as they are applied (the checkpoint's capture, src/checkpoint/). */
   readonly applyHook: ApplyHook;
+  /** Lets the event loop turn between commits (commit-pacer.ts); absent: never yields. */
+  readonly commitPacer?: CommitPacer;
 }
 
 export interface ApplyHook {

@@ -184,7 +184,21 @@ export class Transaction {
     this.end('aborted');
   }
 
+  /**
+   * Commit: validate, log, apply (see the file header). Committed or not, the caller gets its answer
+   * only after the event loop had a turn if one is due (CommitPacer), so a session committing in a
+   * tight loop cannot starve the engine's timers.
+   */
   async commit(): Promise<CommitResult> {
+    try {
+      return await this.commitNow();
+    } finally {
+      const turn = this.host.commitPacer?.pace();
+      if (turn !== undefined) await turn;
+    }
+  }
+
+  private async commitNow(): Promise<CommitResult> {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; it cannot commit`);
     const writeCount = this.countWrites();
     if (writeCount === 0) {
