@@ -457,7 +457,14 @@ export class Engine implements SessionHost {
     this.statsReporter?.stop();
     for (const s of [...this.sessions]) s.close();
     try {
-      await this.log.close();
+      try {
+        await this.log.close();
+      } catch (e) {
+        // After a WAL failure in synchronous and group modes every acknowledged commit is durable and
+        // every other one was rejected: nothing is left to flush. Asynchronous mode may have
+        // acknowledged commits the log never got: close() says so by rejecting.
+        if (!(this.wal?.failed !== undefined && this.mode !== 'asynchronous')) throw e;
+      }
       await this.checkpoints.close();
     } finally {
       await this.wal?.close();

@@ -4,6 +4,10 @@
 // directory that carries its own settings. Randomized parts print their seed and a replay line.
 
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Engine } from '../src/engine.js';
 import type { Session } from '../src/transaction/session.js';
 import { SimWorld } from '../src/sim/world.js';
@@ -15,7 +19,9 @@ import type { Disk, DiskFile } from '../src/io/disk.js';
 import { RealClock } from '../src/io/clock.js';
 import { effectiveFlusher, resolveConfig } from '../src/config/config.js';
 import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
-import type { CrashModel } from '../src/sim/faults.js';
+import { faultConfig, type CrashModel } from '../src/sim/faults.js';
+import { RealDisk } from '../src/io/real-disk.js';
+import { isMotError } from '../src/errors.js';
 
 type Config = Record<string, string | number | boolean>;
 
@@ -259,4 +265,126 @@ describe('defect 13: a tight commit loop does not starve a checkpoint; a data di
       }
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('defect 10: disk full in group mode without preallocation', () => {
+  it('defect 10: an error in a flusher thread keeps its code and syscall (ENOENT from open, not a bare failure)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'motsim-flusher-'));
+    const disk = new RealDisk({ lanes: 1, flusher: 'socket-threads' });
+    try {
+      const file = await disk.open(path.join(dir, 'seg'), { create: true });
+      fs.rmSync(path.join(dir, 'seg')); // the worker opens the file by its path: now it cannot
+      const err = (await file.writeAndSync(0, new Uint8Array(8), 0).then(() => undefined, (e: unknown) => e)) as NodeJS.ErrnoException;
+      expect(err).toBeInstanceOf(Error);
+      expect([err.code, err.syscall]).toEqual(['ENOENT', 'open']);
+      await file.close();
+    } finally {
+      await disk.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('defect 10: commits rejected with 53100 never reappear after a crash: the partial tail is cleared before they are rejected; writes resume and close() succeeds', async () => {
+    for (const crashModel of ['keep-prefix', 'reorder'] as const) {
+      for (let seed = 100; seed < 110; seed++) {
+        const h = await harness('group', seed, { wal_preallocate: false, group_commit_size: 2 }, crashModel);
+        const socket0 = h.sessions.slice(0, 2); // cores 0 and 1: one group
+        const first = await h.world.run('first group', Promise.all(socket0.map((s, i) => h.runner.transaction(s, (tx) => tx.put(i, 100)))));
+        expect(first).toEqual(['acked', 'acked']);
+        // Room for one sector of the next group only: its write lands short (the first member's whole
+        // frame, about 500 bytes, in the page cache), then ENOSPC.
+        h.world.disk.setQuotaBytes(h.world.disk.stats().usedBytes + 600);
+        const results = await h.world.run('a group into a full disk', Promise.all(socket0.map((s, i) => h.runner.transaction(s, (tx) => tx.put(10 + i, 400)))));
+        expect(results, `seed ${seed}`).toEqual(['rejected', 'rejected']);
+        const rejected = h.ledger.entries.filter((e) => e.outcome === 'rejected');
+        expect(rejected.every((e) => e.error!.startsWith('53100') && !e.outcomeUnknown)).toBe(true);
+        expect(h.world.disk.faultLog.ofKind('diskFull').some((r) => !/after 0 bytes landed/.test(r.detail)), 'a short write happened').toBe(true);
+        // The cleared tail: nothing of the rejected group is left in the segment, durable or cached.
+        const segment = h.world.disk.snapshotLive().files.get('/db/wal/0000000000000000.wal')!;
+        expect(segment.length).toBe(h.ledger.durableLsn);
+        const { check, outcome } = await crashRecoverCheck(h, 'group');
+        expect(violationsText(check), `seed ${seed}, crash model ${crashModel}`).toBe('');
+        expect(outcome.ok && [...outcome.rows.keys()].sort()).toEqual([0, 1]);
+      }
+    }
+  });
+
+  it('defect 10: after disk full the engine resumes once space returns, and close() resolves', async () => {
+    const h = await harness('group', 7, { wal_preallocate: false });
+    h.world.disk.setQuotaBytes(h.world.disk.stats().usedBytes + 300);
+    const results = await h.world.run('into a full disk', Promise.all(h.sessions.map((s, i) => h.runner.transaction(s, (tx) => tx.put(i, 400)))));
+    expect(results).toContain('rejected');
+    expect(await h.world.run('still full', h.engine.retryAfterDiskFull())).toBe(false);
+    await h.world.run('close while full', h.engine.close()); // nothing acknowledged is unflushed
+    const world = h.world.restart({ faults: {} });
+    const engine = await world.run('reopen', Engine.open(world.dir, world.engineOptions({ config: h.config })));
+    expect(rowsOf(engine).size).toBe(results.filter((r) => r === 'acked').length);
+    await world.run('close', engine.close());
+  });
+
+  it('defect 10: a failed fdatasync rejects the waiting commits with 08007 (outcome unknown), later ones with 25006', async () => {
+    const h = await harness('group', 4);
+    h.world.disk.faults = faultConfig({ fsyncFailureDropsDirtyPages: { probability: 1 } });
+    const results = await h.world.run('commits with a failing fsync', Promise.all(h.sessions.map((s, i) => h.runner.transaction(s, (tx) => tx.put(i, 300)))));
+    expect(results.every((r) => r === 'rejected')).toBe(true);
+    const unknown = h.ledger.entries.filter((e) => e.outcomeUnknown);
+    expect(unknown.length).toBe(4);
+    expect(unknown[0]!.error).toMatch(/^08007 the outcome of the commit is unknown: an fdatasync/);
+    h.world.disk.faults = faultConfig({});
+    expect(await h.world.run('commit after', h.runner.transaction(h.sessions[0]!, (tx) => tx.put(20, 10)))).toBe('rejected');
+    expect(h.ledger.entries.at(-1)!.error).toMatch(/^25006 /);
+    void h.engine.abandon();
+  });
+
+  it('defect 10: ENOSPC on a real 2 MB tmpfs in group mode with flusher threads and no preallocation: 53100, resume, close, no rejected commit after reopening', async (ctx) => {
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'motsim-tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      fs.rmSync(mnt, { recursive: true, force: true });
+      ctx.skip('cannot mount a tmpfs here (needs root): the simulated-disk tests above cover it');
+      return;
+    }
+    try {
+      const dir = path.join(mnt, 'data');
+      const config = { enable_group_commit: true, group_commit_size: 4, group_commit_timeout: '1ms', wal_preallocate: false, wal_segment_size: '1MB', redo_buffer_size: '64KB', wal_flusher: 'socket-threads', sockets: 2 };
+      const engine = await Engine.open(dir, { config, onWarning: () => undefined });
+      await engine.sql('create table t (id int primary key, pad varchar(1000))');
+      const filler = path.join(mnt, 'filler');
+      const free = (): number => fs.statfsSync(mnt).bavail * fs.statfsSync(mnt).bsize;
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 64 * 1024)));
+      const acked: number[] = [];
+      const codes = new Set<string>();
+      const sessions = Array.from({ length: 8 }, () => engine.openSession());
+      for (let round = 0; round < 200 && codes.size === 0; round++) {
+        await Promise.all(
+          sessions.map(async (s, i) => {
+            const id = round * 8 + i;
+            try {
+              await s.transaction((tx) => tx.insert('t', { id, pad: 'p'.repeat(900) }));
+              acked.push(id);
+            } catch (e) {
+              if (!isMotError(e)) throw e;
+              codes.add(e.sqlstate);
+            }
+          }),
+        );
+      }
+      expect([...codes]).toEqual(['53100']);
+      fs.rmSync(filler);
+      expect(await engine.retryAfterDiskFull()).toBe(true);
+      await sessions[0]!.transaction((tx) => tx.insert('t', { id: 1_000_000, pad: 'after' }));
+      acked.push(1_000_000);
+      await engine.close();
+      const again = await Engine.open(dir, { config, onWarning: () => undefined });
+      const ids = (await again.sql('select id from t'))[0]!.rows.map((r) => Number(r[0]));
+      expect(ids.sort((a, b) => a - b)).toEqual(acked.sort((a, b) => a - b));
+      await again.close();
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
+  });
 });

@@ -35,7 +35,12 @@ export type ViolationKind =
    */
   | 'async-loss-bound-exceeded'
   /** Sessions kept the thread busy past the commit path's yield bound: timers could not run. */
-  | 'event-loop-starved';
+  | 'event-loop-starved'
+  /**
+   * A commit whose client was told it failed (any rejection but 08007, outcome unknown) is in the
+   * recovered state: a failed write left redo that recovery replayed.
+   */
+  | 'rejected-commit-recovered';
 
 export interface Violation {
   kind: ViolationKind;
@@ -152,6 +157,14 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
     for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
+    const resurrected = [...kept].filter((e) => e.outcome === 'rejected' && !e.outcomeUnknown);
+    if (resurrected.length > 0) {
+      add(
+        'rejected-commit-recovered',
+        `${resurrected.length} commit(s) of epoch ${epoch} rejected as not committed are in the recovered state (the recovered rows are the log's first ${match.prefixLength} transactions); only 08007 (outcome unknown) may survive`,
+        resurrected,
+      );
+    }
     if (mode === 'asynchronous' && input.crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
       const lost = acked.filter((e) => !kept.has(e));
       checkAsyncLossBound(lost, epochEntries, ledger, input.crashAtUs, input.walWriterDelayUs, add);

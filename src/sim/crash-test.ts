@@ -511,6 +511,7 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
       crashed = true;
       crashAtUs = w.scheduler.nowUs;
       runner.stopped = true;
+      ledger.crashed(crashAtUs);
       w.crash(engine, p.model);
     };
     let ran: RunUntil<void>;
@@ -586,6 +587,7 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     crashed = true;
     crashAtUs = world.scheduler.nowUs;
     if (runner) runner.stopped = true;
+    ledger.crashed(crashAtUs);
     world.crash(engine, p.model);
   };
   world.disk.onOperation(atPoint);
@@ -625,6 +627,7 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
   if (!crashed) {
     crashed = true;
     crashAtUs = world.scheduler.nowUs;
+    ledger.crashed(crashAtUs);
     world.crash(engine, p.model);
   }
   tally.crashes++;

@@ -50,6 +50,11 @@ export interface LedgerEntry {
   rejectedAtUs?: number;
   /** SQLSTATE and message of the rejection. */
   error?: string;
+  /**
+   * Rejected with 08007 (transaction_resolution_unknown): its redo may have reached the disk, so it
+   * may or may not be there after recovery. Any other rejection means it must not be.
+   */
+  outcomeUnknown?: boolean;
   /** Committed with no write reaching the engine (CSN 0: nothing logged). */
   readOnly?: boolean;
 }
@@ -79,6 +84,8 @@ export class Ledger {
   private placedEndLsn = 0;
   private durableLsnNow = 0;
   private walFailedAt: number | undefined;
+  /** The machine crashed in this epoch at this virtual time: answers arriving later reached no client. */
+  private crashedAtUs: number | undefined;
 
   get entries(): readonly LedgerEntry[] {
     return this.all;
@@ -123,6 +130,21 @@ export class Ledger {
     this.durableLsnNow = recoveredEndLsn;
     this.placedEndLsn = recoveredEndLsn;
     this.walFailedAt = undefined;
+    this.crashedAtUs = undefined;
+  }
+
+  /**
+   * The machine crashed now: the engine's answers to commits still in flight (rejections of the
+   * writes the crash aborted) never reach a client, so they are not recorded; those commits stay
+   * 'committing' (they may or may not survive). The ledger's LSNs stay as they were at the crash.
+   */
+  crashed(atUs: number): void {
+    this.crashedAtUs ??= atUs;
+  }
+
+  /** Virtual time of this epoch's crash, once crashed() was called. */
+  get crashedAt(): number | undefined {
+    return this.crashedAtUs;
   }
 
   begin(txId: number, session: number, socket: number, atUs: number): LedgerEntry {
@@ -139,16 +161,23 @@ export class Ledger {
   }
 
   acked(entry: LedgerEntry, csn: number, atUs: number): void {
+    if (this.afterCrash(entry)) return;
     entry.outcome = 'acked';
     entry.ackAtUs = atUs;
     if (csn === 0) entry.readOnly = true;
   }
 
-  rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number): void {
+  rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number, outcomeUnknown = false): void {
+    if (this.afterCrash(entry)) return;
     entry.outcome = 'rejected';
     entry.rejectedAtUs = atUs;
     entry.error = error;
+    if (outcomeUnknown) entry.outcomeUnknown = true;
     if (walFailure) this.walFailedAt ??= atUs;
+  }
+
+  private afterCrash(entry: LedgerEntry): boolean {
+    return this.crashedAtUs !== undefined && entry.epoch === this.epochNow;
   }
 
   rolledBack(entry: LedgerEntry): void {
@@ -164,6 +193,7 @@ export class Ledger {
   }
 
   private logged(frameLsns: readonly number[], payloads: readonly FramePayload[], atUs: number): void {
+    if (this.crashedAtUs !== undefined) return; // the abandoned engine placed it after the power cut
     if (frameLsns.length > 0 && frameLsns[0]! < this.placedEndLsn) this.rewound(frameLsns[0]!);
     for (let i = 0; i < payloads.length; i++) {
       const payload = payloads[i]!;
@@ -211,7 +241,7 @@ export class Ledger {
   }
 
   private flushed(endLsn: number, atUs: number): void {
-    if (endLsn <= this.durableLsnNow) return;
+    if (endLsn <= this.durableLsnNow || this.crashedAtUs !== undefined) return;
     this.durableLsnNow = endLsn;
     let n = 0;
     while (n < this.notDurable.length && this.notDurable[n]!.lsn! < endLsn) this.notDurable[n++]!.durableAtUs = atUs;
@@ -242,6 +272,7 @@ export function formatEntry(e: LedgerEntry): string {
   return (
     `tx#${e.id} (epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
     (e.readOnly ? ' read-only' : '') +
+    (e.outcomeUnknown ? ' outcome-unknown' : '') +
     (e.lsn === undefined ? '' : ` lsn ${e.lsn}`) +
     at('began', e.beganAtUs) +
     at('commit', e.commitCalledAtUs) +

@@ -931,10 +931,20 @@ export class SimDisk implements Disk {
     const growth = Math.max(0, offset + data.length - node.cache.size);
     if (node.links > 0 && this.injector.diskFull(this.usedBytes, growth)) {
       const quota = this.injector.config.diskFull.quotaBytes;
-      this.log(this.scheduler.nowUs, file.path, 'diskFull', `write of ${data.length} bytes at offset ${offset} refused: ${this.usedBytes} + ${growth} bytes > quota ${quota}`);
+      // A short write, as write(2) makes one: what fits lands in the page cache (the bytes over the
+      // file's current end up to the quota, in whole sectors), then ENOSPC. Nothing is durable yet.
+      const fits = Math.max(0, node.cache.size - offset) + Math.max(0, Math.floor((quota - this.usedBytes) / this.sectorBytes) * this.sectorBytes);
+      const landed = Math.min(data.length, Math.max(0, fits));
+      if (landed > 0) this.applyPendingWrite(node, offset, data.subarray(0, landed));
+      this.log(this.scheduler.nowUs, file.path, 'diskFull', `write of ${data.length} bytes at offset ${offset} refused after ${landed} bytes landed: ${this.usedBytes} + ${growth} bytes > quota ${quota}`);
       this.fail(req, simIoError('ENOSPC', 'write', file.path, `quota ${quota} bytes, used ${this.usedBytes}`));
       return false;
     }
+    this.applyPendingWrite(node, offset, data);
+    return true;
+  }
+
+  private applyPendingWrite(node: FileNode, offset: number, data: Uint8Array): void {
     const op: PendingOp = { kind: 'write', seq: this.writeSeq++, offset, data, atUs: this.scheduler.nowUs };
     const before = node.cache.size;
     node.cache.write(offset, data);
@@ -942,7 +952,6 @@ export class SimDisk implements Disk {
     this.accountResize(node, before);
     this.counters.writes++;
     this.counters.writeBytes += data.length;
-    return true;
   }
 
   /**

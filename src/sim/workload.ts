@@ -23,10 +23,13 @@ export const CHECKED_TABLE: TableDef = {
 export const PAD_BYTES_MAX = 1000;
 
 /**
- * SQLSTATEs of a commit refused because the WAL failed for good: EIO (58030) or read-only until
- * reopened (25006). Disk full (53100) is not among them: sync and group resume once space returns.
+ * SQLSTATEs of a commit refused because the WAL failed for good: EIO (58030), outcome unknown after a
+ * failed fdatasync (08007) or read-only until reopened (25006). Disk full (53100) is not among them:
+ * sync and group resume once space returns.
  */
-const WAL_FAILURE_SQLSTATES = new Set(['58030', '25006']);
+const WAL_FAILURE_SQLSTATES = new Set(['58030', '08007', '25006']);
+/** transaction_resolution_unknown: the commit may or may not survive (Errors.commitOutcomeUnknown). */
+const OUTCOME_UNKNOWN_SQLSTATE = '08007';
 
 /** One transaction as a workload writes it; every change is recorded in the ledger. */
 export interface RecordedTransaction {
@@ -146,7 +149,7 @@ class Recorded implements OpenTransaction {
       return 'acked';
     } catch (e) {
       if (!isMotError(e)) throw e;
-      this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs());
+      this.ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), this.clock.nowUs(), e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE);
       return 'rejected';
     }
   }

@@ -3,13 +3,17 @@
 // possibly in parallel on several I/O lanes (write), and durability is acknowledged strictly in LSN
 // order: a batch is durable only when every batch before it is, so an acknowledged commit never sits
 // behind a hole. After any write or flush failure the writer refuses all further work (a failed
-// fsync is never reported as success, and nothing is written past a possible hole), except that a
-// failure made only of ENOSPC from write() (no byte acknowledged, no page dropped) can be undone by
-// resumeAfterDiskFull(), which clears everything past the durable point and rewinds the log end there.
+// fsync is never reported as success, and nothing is written past a possible hole). Before it rejects
+// the commits waiting on the failed batches it settles their fate: once no write is in flight, a
+// failure of write() (ENOSPC, EIO) clears the log past the durable point (zeros over a preallocated
+// segment, truncation otherwise, then fdatasync), so a rejected commit can never reappear after a crash;
+// if that cleanup fails, or the failure came from fdatasync (the bytes may be on disk or not), they are
+// rejected with 08007 (commitOutcomeUnknown) instead. A failure made only of ENOSPC from write() (no
+// page dropped) can be undone by resumeAfterDiskFull(), which rewinds the log end to the durable point.
 
 import type { Disk, DiskFile } from '../io/disk.js';
 import { isIoError, joinPath, mkdirpDurable } from '../io/disk.js';
-import { Errors, MotError, assert } from '../errors.js';
+import { Errors, MotError, assert, describeCause } from '../errors.js';
 import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, parseSegmentFileName, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
 
 export interface WalWriterOptions {
@@ -61,6 +65,12 @@ export class WalWriter {
   private flushCount = 0;
   /** True while every failure since the last good state was ENOSPC from a write (see resumeAfterDiskFull). */
   private failureResumable = false;
+  /** The first LSN of a batch that failed: batches wholly before it may still complete and be acknowledged. */
+  private failedFromLsn = Number.POSITIVE_INFINITY;
+  /** A failure may have left redo on disk that cannot be cleared (a failed fdatasync): outcome unknown. */
+  private failureOutcomeUnknown = false;
+  /** Settling a failure: wait for writes in flight, clear the tail, then reject the waiting batches. */
+  private settling: Promise<void> | undefined;
   private writesInFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private resuming: Promise<boolean> | undefined;
@@ -188,7 +198,11 @@ export class WalWriter {
       this.complete(batch);
     } catch (e) {
       if (this.opts.unsafeIgnoreIoErrors && isIoError(e)) return this.complete(batch);
-      if (!(e instanceof MotError)) this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
+      if (!(e instanceof MotError)) {
+        this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
+        if (!isWriteFailure(e)) this.failureOutcomeUnknown = true;
+      }
+      this.failedFromLsn = Math.min(this.failedFromLsn, batch.startLsn);
       this.fail(e instanceof MotError ? e : Errors.walFailure(file || this.walDir, 'write and flush', e));
     } finally {
       if (--this.writesInFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -211,6 +225,7 @@ export class WalWriter {
   private async tryResume(): Promise<boolean> {
     if (!this.failedForSpace) return this.failure === undefined;
     if (this.writesInFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.settling;
     if (!this.failureResumable) return false;
     const seg = this.opts.segmentBytes;
     const from = this.durable;
@@ -237,12 +252,18 @@ export class WalWriter {
     this.nextLsn = from;
     this.failure = undefined;
     this.failureResumable = false;
+    this.failedFromLsn = Number.POSITIVE_INFINITY;
+    this.failureOutcomeUnknown = false;
+    this.settling = undefined;
     return true;
   }
 
   private complete(batch: WalBatch): void {
     const p = this.pending.find((x) => x.batch === batch);
-    if (!p || this.failure) return;
+    // After a write failure, a batch wholly before the failed one is still acknowledged once durable.
+    // Never after a failed fdatasync: it may have dropped this batch's pages, and a later fdatasync
+    // then succeeds without them (fsyncgate).
+    if (!p || (this.failure && (this.failureOutcomeUnknown || batch.endLsn > this.failedFromLsn))) return;
     p.done = true;
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
@@ -253,11 +274,64 @@ export class WalWriter {
     this.closeSegmentsBefore(this.segmentIndexOf(this.durable));
   }
 
-  /** Fail every batch not yet acknowledged and refuse all later work. */
+  /**
+   * Refuse all later work at once; then, once no write is in flight, settle the batches not yet
+   * acknowledged: clear the log past the durable point and reject them as not committed, or, when
+   * that cannot be guaranteed, reject them with 08007 (outcome unknown).
+   */
   private fail(error: MotError): void {
     this.failure ??= error;
-    const waiting = this.pending.splice(0);
-    for (const p of waiting) p.reject(this.failure);
+    // Chained: a batch failing after an earlier settling (its write refused at once) is settled too.
+    this.settling = (this.settling ?? Promise.resolve()).then(() => this.settleFailure());
+  }
+
+  private async settleFailure(): Promise<void> {
+    if (this.writesInFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.pending.length === 0) return;
+    let cleared = false;
+    let clearError: unknown;
+    if (!this.failureOutcomeUnknown) {
+      try {
+        await this.clearTail(this.durable, this.nextLsn);
+        cleared = true;
+      } catch (e) {
+        clearError = e;
+      }
+    }
+    const failure = this.failure!;
+    const error = cleared
+      ? failure
+      : Errors.commitOutcomeUnknown(
+          this.segmentPath(this.segmentIndexOf(this.durable)),
+          this.failureOutcomeUnknown
+            ? `an fdatasync of the redo log failed (${failure.message}): its bytes may or may not have reached the disk`
+            : `a write of the redo log failed (${failure.message}) and its partial bytes could not be cleared (${describeCause(clearError)})`,
+          failure,
+        );
+    for (const p of this.pending.splice(0)) p.reject(error);
+  }
+
+  /**
+   * Clear [from, to) of the log and make it durable: zeros over a preallocated segment, truncation of a
+   * segment that grows with appends. Only segments this writer opened can hold bytes of that range.
+   */
+  private async clearTail(from: number, to: number): Promise<void> {
+    const seg = this.opts.segmentBytes;
+    // Bounded by the segments spanned by [from, to): at most the batches in flight at the failure.
+    for (let index = this.segmentIndexOf(from); index * seg < to; index++) {
+      const open = this.segments.get(index);
+      const file = open === undefined ? undefined : await open.catch(() => undefined);
+      if (file === undefined) continue;
+      const start = Math.max(from, index * seg) - index * seg;
+      const end = Math.min(to, (index + 1) * seg) - index * seg;
+      if (this.opts.preallocate) {
+        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, end - start));
+        for (let off = start; off < end; off += zeros.length) await file.write(off, zeros.subarray(0, Math.min(zeros.length, end - off)));
+      } else {
+        await file.truncate(start);
+      }
+      await file.sync();
+    }
   }
 
   /** Wait until everything placed so far is durable (or the writer failed). */
@@ -388,4 +462,14 @@ const EMPTY = new Uint8Array(0);
 function isNoSpaceOnWrite(e: unknown): boolean {
   const { code, syscall } = (e ?? {}) as { code?: string; syscall?: string };
   return (code === 'ENOSPC' || code === 'EDQUOT') && (syscall === 'write' || syscall === 'open');
+}
+
+/**
+ * The failure came from write() or open() (or the segment's preparation), not from fdatasync: nothing
+ * the kernel reported written was dropped, so clearing the range in the page cache and syncing it
+ * settles it. Anything else (fdatasync, or no syscall known) may have left bytes on disk or not.
+ */
+function isWriteFailure(e: unknown): boolean {
+  const { syscall } = (e ?? {}) as { syscall?: string };
+  return syscall === 'write' || syscall === 'open' || syscall === 'ftruncate';
 }
