@@ -44,6 +44,9 @@ import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
 import { executeSql, type SqlResult } from './sql/executor.js';
 import type { Transaction } from './transaction/transaction.js';
 import { CommitPacer } from './transaction/commit-pacer.js';
+import { applyDirectorySettings, readDirectorySettings, settingsOf, writeDirectorySettings, type DirectorySettings } from './config/directory-settings.js';
+import { parseSegmentFileName } from './wal/wal-format.js';
+import { CONTROL_FILE_NAME } from './checkpoint/checkpoint-format.js';
 
 /** Least time between two automatic probes for disk space after the WAL ran out of it. */
 export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
@@ -150,11 +153,21 @@ export class Engine implements SessionHost {
 
   /** Open (and recover) the engine in `dir`, creating the directory if needed. */
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
-    const { config, warnings } = await resolveOptions(options);
+    const given = await resolveOptions(options);
     const warn = options.onWarning ?? ((w: ConfigWarning) => process.stderr.write(`WARNING: ${w.message}\n`));
-    for (const w of warnings) warn(w);
     const ownsDisk = options.disk === undefined;
-    const disk = options.disk ?? new RealDisk({ lanes: config.sockets, flusher: effectiveFlusher(config) });
+    const disk = options.disk ?? new RealDisk({ lanes: given.config.sockets, flusher: effectiveFlusher(given.config) });
+    // The directory's own settings win over the configuration for what its files depend on.
+    let recorded: DirectorySettings | undefined;
+    try {
+      recorded = await readDirectorySettings(disk, dir);
+    } catch (e) {
+      if (ownsDisk) await disk.close();
+      throw e;
+    }
+    const { config, warnings: directoryWarnings } = recorded === undefined ? { config: given.config, warnings: [] } : applyDirectorySettings(given.config, recorded, dir);
+    const warnings = [...given.warnings, ...directoryWarnings];
+    for (const w of warnings) warn(w);
     const clock = options.clock ?? new RealClock();
     const random = options.random ?? new SeededRandom(freshSeed());
     const pools = new ChunkPools({
@@ -164,7 +177,7 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {});
+      await engine.start(options.observer, options.unsafeTesting ?? {}, executorFactory(options, disk, clock), options.checkpointTuning ?? {}, recorded !== undefined);
     } catch (e) {
       if (ownsDisk) await disk.close();
       throw e;
@@ -178,9 +191,14 @@ export class Engine implements SessionHost {
     unsafe: UnsafeTestingSwitches,
     executors: ExecutorFactory,
     tuning: CheckpointTuning,
+    settingsRecorded: boolean,
   ): Promise<void> {
     const t0 = this.clock.nowUs();
     await mkdirpDurable(this.disk, this.dir);
+    // A new directory records its settings before any file that depends on them exists; one made
+    // before directory.json existed records the settings in force once recovery has read it with them.
+    const legacy = !settingsRecorded && (await this.holdsData());
+    if (!settingsRecorded && !legacy) await writeDirectorySettings(this.disk, this.dir, settingsOf(this.config), this.clock.wallMs());
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
     const mode = loggingMode(this.config);
@@ -244,6 +262,14 @@ export class Engine implements SessionHost {
     this.applyHook = this.checkpoints;
     const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
     this.log = this.checkpoints.wrap(handler);
+    if (legacy) await writeDirectorySettings(this.disk, this.dir, settingsOf(this.config), this.clock.wallMs());
+  }
+
+  /** Whether the directory already holds a WAL segment or a checkpoint control file. */
+  private async holdsData(): Promise<boolean> {
+    const names = await this.disk.list(this.walDir).catch(() => [] as string[]);
+    if (names.some((n) => parseSegmentFileName(n) !== undefined)) return true;
+    return this.disk.exists(joinPath(this.checkpointDir, CONTROL_FILE_NAME));
   }
 
   /** checkpoint_dir, or the data directory when it is empty. */

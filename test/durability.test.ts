@@ -18,6 +18,7 @@ import { MemDisk } from '../src/wal/mem-disk.js';
 import type { Disk, DiskFile } from '../src/io/disk.js';
 import { RealClock } from '../src/io/clock.js';
 import { effectiveFlusher, resolveConfig } from '../src/config/config.js';
+import { readDirectorySettings } from '../src/config/directory-settings.js';
 import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
 import { faultConfig, type CrashModel } from '../src/sim/faults.js';
 import { RealDisk } from '../src/io/real-disk.js';
@@ -240,6 +241,61 @@ class LibuvLikeDisk implements Disk {
 }
 
 describe('defect 13: a tight commit loop does not starve a checkpoint; a data directory carries its own settings', () => {
+  it('defect 13: a directory made with 1 MB WAL segments, opened without its configuration, keeps its settings (with a warning); the original configuration opens it again', async () => {
+    const disk = new MemDisk();
+    const made = { wal_segment_size: '1MB', wal_preallocate: false, redo_buffer_size: '64KB' };
+    const table = { name: 't', columns: [{ name: 'k', type: 'int64' as const, nullable: false }, { name: 'pad', type: 'varchar' as const, size: 1000 }], primaryKey: ['k'] };
+    const fill = async (e: Engine, from: number, n: number): Promise<void> => {
+      const s = e.openSession();
+      for (let k = from; k < from + n; k++) await s.transaction((tx) => tx.insert('t', { k: BigInt(k), pad: 'x'.repeat(900) }));
+      s.close();
+    };
+    const first = await Engine.open('/db', { disk, config: made, onWarning: () => undefined });
+    await first.createTable(table);
+    await fill(first, 0, 100);
+    await first.close();
+    expect(JSON.parse(new TextDecoder().decode(await disk.readFile('/db/directory.json')))).toMatchObject({ format: 'motsim-directory', version: 1, wal_segment_size: 1024 * 1024, wal_preallocate: false });
+
+    // As `motsim sql DIR` without --conf: the defaults say 16 MB, preallocated.
+    const warnings: string[] = [];
+    const plain = await Engine.open('/db', { disk, onWarning: (w) => warnings.push(w.message) });
+    expect(warnings.join('\n')).toMatch(/created with wal_segment_size = 1 MB .* instead of the configured 16 MB/);
+    expect(warnings.join('\n')).toMatch(/created with wal_preallocate = false/);
+    expect([plain.config.walSegmentBytes, plain.config.walPreallocate]).toEqual([1024 * 1024, false]);
+    await fill(plain, 100, 2000); // about 2 MB of redo: into the third segment
+    await plain.close();
+    for (const name of await disk.list('/db/wal')) {
+      if (name.endsWith('.wal')) expect((await disk.readFile(`/db/wal/${name}`)).length, name).toBeLessThanOrEqual(1024 * 1024);
+    }
+
+    const again = await Engine.open('/db', { disk, config: made, onWarning: (w) => warnings.push(`again: ${w.message}`) });
+    expect(warnings.filter((w) => w.startsWith('again'))).toEqual([]);
+    expect(again.table('t').rowCount()).toBe(2100);
+    await again.close();
+  });
+
+  it('defect 13: a directory made before directory.json existed records the settings in force once recovered', async () => {
+    const disk = new MemDisk();
+    const config = { wal_segment_size: '1MB', redo_buffer_size: '64KB' };
+    const e = await Engine.open('/db', { disk, config, onWarning: () => undefined });
+    await e.createTable({ name: 't', columns: [{ name: 'k', type: 'int64', nullable: false }], primaryKey: ['k'] });
+    await e.close();
+    await disk.remove('/db/directory.json');
+    const legacy = await Engine.open('/db', { disk, config, onWarning: () => undefined });
+    await legacy.close();
+    expect(await readDirectorySettings(disk, '/db')).toEqual({ wal_segment_size: 1024 * 1024, wal_preallocate: true });
+  });
+
+  it('defect 13: a damaged directory.json is reported (XX001 naming it), never guessed', async () => {
+    const disk = new MemDisk();
+    await (await Engine.open('/db', { disk, onWarning: () => undefined })).close();
+    const f = await disk.open('/db/directory.json');
+    await f.write(0, new TextEncoder().encode('{"format": "motsim-directory", "version": 1, "wal_segment_size": 12}'));
+    await f.truncate(69);
+    const err = await Engine.open('/db', { disk, onWarning: () => undefined }).then(() => undefined, (e: unknown) => e);
+    expect(isMotError(err) && [err.sqlstate, err.message]).toEqual(['XX001', expect.stringContaining('/db/directory.json')]);
+  });
+
   for (const kind of ['full', 'incremental'] as const) {
     it(`defect 13: ${kind === 'full' ? 'a full' : 'an incremental'} checkpoint of 4 rows completes while a synchronous \`await commit()\` loop runs`, async () => {
       // The commit's flush completes at once (the committing thread's blocking fdatasync), the

@@ -23,8 +23,27 @@ export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
 export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
 
 /** Faults by their command-line names; each maps to a SimDisk fault or a crash placement. */
-export type FaultName = 'lost-tail' | 'torn' | 'zero-tail' | 'bitflip' | 'fsyncgate' | 'enospc' | 'crash-between-steps' | 'crash-in-recovery';
-export const FAULT_NAMES: readonly FaultName[] = ['lost-tail', 'torn', 'zero-tail', 'bitflip', 'fsyncgate', 'enospc', 'crash-between-steps', 'crash-in-recovery'];
+export type FaultName =
+  | 'lost-tail'
+  | 'torn'
+  | 'zero-tail'
+  | 'bitflip'
+  | 'fsyncgate'
+  | 'enospc'
+  | 'crash-between-steps'
+  | 'crash-in-recovery'
+  | 'config-change';
+export const FAULT_NAMES: readonly FaultName[] = [
+  'lost-tail',
+  'torn',
+  'zero-tail',
+  'bitflip',
+  'fsyncgate',
+  'enospc',
+  'crash-between-steps',
+  'crash-in-recovery',
+  'config-change',
+];
 
 /** One line per fault, for --help and the README. */
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
@@ -36,6 +55,8 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
   enospc: 'the disk fills up mid-append: writes past a quota fail with ENOSPC (diskFull; WAL not preallocated)',
   'crash-between-steps': 'the crash comes just before a random disk operation instead of at a random time',
   'crash-in-recovery': 'a second crash hits recovery itself (e.g. while it cuts a torn tail), then recovery runs again',
+  'config-change':
+    'the directory is reopened with another wal_segment_size and wal_preallocate than it was made with, as a CLI run without the directory\'s --conf does (its segment 0 grew to 16 MB and the original configuration refused it)',
 };
 
 export interface CrashTestOptions {
@@ -333,8 +354,16 @@ async function runUntil<T>(world: SimWorld, promise: Promise<T>, stop: () => boo
   return out;
 }
 
-function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger): Promise<Engine> {
-  return Engine.open(world.dir, world.engineOptions({ config: p.config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger, config: ConfigInput = p.config): Promise<Engine> {
+  return Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+}
+
+/**
+ * 'config-change': the configuration a restart opens the directory with, another segment size and
+ * preallocation than the directory was made with; the directory's own settings (directory.json) must win.
+ */
+function changedConfig(p: Plan): ConfigInput {
+  return { ...p.config, wal_segment_size: p.segmentBytes === 1024 * 1024 ? '2MB' : '1MB', wal_preallocate: p.config.wal_preallocate !== true };
 }
 
 function readRows(engine: Engine): Map<number, RowValue> {
@@ -397,6 +426,8 @@ async function recoverAndCheck(
 ): Promise<Epoch | undefined> {
   let world = crashed.restart({ faults: {} });
   let opened: RunUntil<Engine>;
+  const config = s.faults.has('config-change') && p.rnd.chance(s.faultProbability) ? changedConfig(p) : p.config;
+  if (config !== p.config) tally.faults['configChange'] = (tally.faults['configChange'] ?? 0) + 1;
   if (s.faults.has('crash-in-recovery') && p.rnd.chance(s.faultProbability)) {
     // A second power cut at one of recovery's own disk operations, then recovery runs again.
     const at = world.disk.operationCount + p.rnd.int(CRASH_OPERATION_WINDOW);
@@ -408,17 +439,17 @@ async function recoverAndCheck(
         w.crash(undefined, p.model);
       }
     });
-    opened = await runUntil(w, openEngine(w, s, p, ledger), () => hit);
+    opened = await runUntil(w, openEngine(w, s, p, ledger, config), () => hit);
     unsubscribe();
     if (hit) {
       if (opened.value) void opened.value.abandon();
       tally.crashes++;
       tally.countFaults(w.disk.faultLog.records);
       world = w.restart({ faults: {} });
-      opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+      opened = await runUntil(world, openEngine(world, s, p, ledger, config), () => false);
     }
   } else {
-    opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+    opened = await runUntil(world, openEngine(world, s, p, ledger, config), () => false);
   }
   tally.recoveries++;
   let outcome: RecoveryOutcome;
