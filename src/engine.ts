@@ -31,11 +31,13 @@ import { RedoOp } from './redo/redo-format.js';
 import type { CommitObserver, LogStats, RedoLogHandler } from './commit-group/redo-log-handler.js';
 import { createRedoLogHandler } from './commit-group/create-handler.js';
 import { WalWriter } from './wal/wal-writer.js';
-import { replayWal, type WalReplayReport } from './recovery/wal-replay.js';
+import type { WalReplayReport } from './recovery/wal-replay.js';
+import { recoverDirectory, witnessPath } from './recovery/recover.js';
+import { WitnessReason } from './wal/witness-format.js';
 import { Checkpointer, type CheckpointReport, type CheckpointStats, type CheckpointTuning } from './checkpoint/checkpointer.js';
 import { ChangeLog, CHANGE_LOG_ENTRIES_MAX_DEFAULT } from './checkpoint/change-log.js';
 import { PitrCatalog } from './admin/pitr.js';
-import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
+import type { CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
 import { InlineExecutor, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
 import { Errors, MotError } from './errors.js';
@@ -210,27 +212,26 @@ export class Engine implements SessionHost {
     const checkpointDir = this.checkpointDir;
     if (!(await this.disk.exists(checkpointDir))) throw Errors.invalidConfig('checkpoint_dir', `directory "${checkpointDir}" does not exist`);
     // Cold start: the checkpoint, then the WAL after its LSN, skipping what it already holds.
-    const ckpt = await loadCheckpoint(this.disk, checkpointDir, this.catalog, this.clock, {
-      workers: this.config.checkpointRecoveryWorkers,
-      sockets: this.config.sockets,
-      executorFactory: executors,
-    });
-    const t1 = this.clock.nowUs();
     // Removals replayed from the WAL happened after the checkpoint: the next increment needs them.
     const changeLog = new ChangeLog(tuning.incrementRemovalsMax ?? CHANGE_LOG_ENTRIES_MAX_DEFAULT);
-    const wal = await replayWal(this.disk, walDir, this.catalog, this.clock, {
+    const recovered = await recoverDirectory(this.disk, this.catalog, this.clock, {
+      dir: this.dir,
+      checkpointDir,
+      walDir,
       segmentBytes: this.config.walSegmentBytes,
-      fromLsn: ckpt?.lsn ?? 0,
-      skipCsnAtOrBelow: ckpt?.csn ?? 0,
+      // A directory made before directory.json existed may hold a short preallocated segment.
+      preallocated: this.config.walPreallocate && !legacy,
       sockets: this.config.sockets,
+      recoveryWorkers: this.config.checkpointRecoveryWorkers,
+      executorFactory: executors,
       repairTornTail: true,
       onRowRemoved: (t, key, encodedKey, csn) => changeLog.rowRemoved(t, key, encodedKey, csn),
       onTableTruncated: (t, csn) => changeLog.tableReplaced(t, csn),
     });
+    const { checkpoint: ckpt, wal } = recovered;
     this.csn = Math.max(wal.maxCsn, ckpt?.csn ?? 0);
     this.txId = Math.max(wal.maxTxId, ckpt?.maxTxId ?? 0);
-    const t2 = this.clock.nowUs();
-    this.recoveryReport = { checkpoint: ckpt, wal, checkpointMs: (t1 - t0) / 1000, walMs: (t2 - t1) / 1000, elapsedMs: (t2 - t0) / 1000 };
+    this.recoveryReport = { checkpoint: ckpt, wal, checkpointMs: recovered.checkpointMs, walMs: recovered.walMs, elapsedMs: (this.clock.nowUs() - t0) / 1000 };
     if (mode !== 'off') {
       if (this.config.redoBufferBytes + 64 > this.config.walSegmentBytes) {
         throw Errors.invalidConfig('redo_buffer_size', `${this.config.redoBufferBytes} bytes must be smaller than wal_segment_size (${this.config.walSegmentBytes} bytes)`);
@@ -239,9 +240,15 @@ export class Engine implements SessionHost {
         segmentBytes: this.config.walSegmentBytes,
         preallocate: this.config.walPreallocate,
         endLsn: wal.end.endLsn,
+        witnessPath: witnessPath(this.dir),
+        witnessLsn: recovered.witness?.durableLsn ?? 0,
         unsafeSkipFsync: unsafe.skipFsync,
         unsafeIgnoreIoErrors: unsafe.ignoreIoErrors,
       });
+      // Everything up to the recovered end was read back (and is now synced): a later recovery must
+      // find at least that much.
+      await this.wal.syncRecoveredLog(ckpt?.lsn ?? 0);
+      await this.wal.recordWitness(wal.end.endLsn, WitnessReason.OPEN);
     }
     this.checkpoints = new Checkpointer({
       disk: this.disk,
@@ -491,6 +498,8 @@ export class Engine implements SessionHost {
         // acknowledged commits the log never got: close() says so by rejecting.
         if (!(this.wal?.failed !== undefined && this.mode !== 'asynchronous')) throw e;
       }
+      // A clean close: the whole log is durable, and a later recovery must find all of it.
+      if (this.wal !== undefined && this.wal.failed === undefined) await this.wal.recordWitness(this.wal.durableLsn, WitnessReason.CLEAN_CLOSE);
       await this.checkpoints.close();
     } finally {
       await this.wal?.close();

@@ -71,7 +71,7 @@ describe('checkpoint: files, truncation, recovery', () => {
     expect(second.csn).toBeGreaterThan(first.csn);
     for (let i = 0; i < 20; i++) await update(w, e, 299 - i, 7n);
     const before = engineState(e);
-    expect(await sim(w, 'list', w.disk.list('/db'))).toEqual(['chkpt_2', 'mot.ctrl', 'wal']);
+    expect(await sim(w, 'list', w.disk.list('/db'))).toEqual(['chkpt_2', 'directory.json', 'mot.ctrl', 'wal', 'wal.witness']);
     const walFiles = (await sim(w, 'list wal', w.disk.list('/db/wal'))).filter((n) => n.endsWith('.wal'));
     const mb = 1024 * 1024;
     expect(walFiles[0]).toBe(`${(Math.floor(second.lsn / mb) * mb).toString(16).padStart(16, '0')}.wal`);

@@ -19,6 +19,9 @@ import type { Disk, DiskFile } from '../src/io/disk.js';
 import { RealClock } from '../src/io/clock.js';
 import { effectiveFlusher, resolveConfig } from '../src/config/config.js';
 import { readDirectorySettings } from '../src/config/directory-settings.js';
+import { decodeControl } from '../src/checkpoint/checkpoint-format.js';
+import { inspectDataDir } from '../src/tools/inspect.js';
+import { SeededRandom } from '../src/io/random.js';
 import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
 import { faultConfig, type CrashModel } from '../src/sim/faults.js';
 import { RealDisk } from '../src/io/real-disk.js';
@@ -442,5 +445,230 @@ describe('defect 10: disk full in group mode without preallocation', () => {
       execFileSync('umount', [mnt], { stdio: 'ignore' });
       fs.rmSync(mnt, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('defect 9: a lost or truncated WAL tail is reported, not accepted silently', () => {
+  const TABLE = { name: 't', columns: [{ name: 'k', type: 'int64' as const, nullable: false }, { name: 'pad', type: 'varchar' as const, size: 1000 }], primaryKey: ['k'] };
+
+  async function filled(config: Config, rows: number): Promise<{ disk: MemDisk; lastSegment: string; size: number }> {
+    const disk = new MemDisk();
+    const e = await Engine.open('/db', { disk, config, onWarning: () => undefined });
+    await e.createTable(TABLE);
+    const s = e.openSession();
+    for (let k = 0; k < rows; k++) await s.transaction((tx) => tx.insert('t', { k: BigInt(k), pad: 'x'.repeat(900) }));
+    await e.close();
+    const segments = (await disk.list('/db/wal')).filter((n) => n.endsWith('.wal'));
+    const lastSegment = `/db/wal/${segments.at(-1)!}`;
+    return { disk, lastSegment, size: (await disk.readFile(lastSegment)).length };
+  }
+
+  async function reopenError(disk: MemDisk, config: Config): Promise<unknown> {
+    return Engine.open('/db', { disk, config, onWarning: () => undefined }).then(
+      (e) => e.close().then(() => undefined),
+      (e: unknown) => e,
+    );
+  }
+
+  for (const preallocate of [true, false]) {
+    const config = { wal_segment_size: '1MB', redo_buffer_size: '64KB', wal_preallocate: preallocate };
+    it(`defect 9: after a clean close (wal_preallocate ${preallocate}) a deleted, zeroed or truncated last segment is XX001 naming the file and offset, not a torn tail`, async () => {
+      for (const damage of ['delete', 'zero', 'truncate'] as const) {
+        const { disk, lastSegment, size } = await filled(config, 1300); // about 1.2 MB of redo: two segments
+        expect(lastSegment).toBe('/db/wal/0000000000100000.wal');
+        if (damage === 'delete') await disk.remove(lastSegment);
+        else {
+          const f = await disk.open(lastSegment);
+          if (damage === 'zero') await f.write(0, new Uint8Array(size));
+          else await f.truncate(5000);
+        }
+        const err = await reopenError(disk, config);
+        expect(isMotError(err) && [err.rc, err.sqlstate], `${damage}: ${String(err)}`).toEqual(['RC_PANIC', 'XX001']);
+        expect((err as Error).message, damage).toMatch(/corrupt data in "\/db\/wal\/0000000000100000\.wal" at offset \d+: .*(durable up to LSN|shorter than the segment size)/);
+      }
+    });
+  }
+
+  it('defect 9: a WAL cut below the control file\'s lastReplayLsn is reported even without the witness file', async () => {
+    const h = await harness('synchronous', 91, { wal_preallocate: false });
+    for (let k = 0; k < 10; k++) await h.world.run(`commit ${k}`, h.runner.transaction(h.sessions[0]!, (tx) => tx.put(k, 500)));
+    // Commits go on while the checkpoint runs: the WAL is durable past L0 when mot.ctrl is written.
+    const checkpoint = h.engine.checkpoint();
+    const during = Promise.all(h.sessions.map(async (session, i) => {
+      for (let k = 0; k < 5; k++) await h.runner.transaction(session, (tx) => tx.put(100 + 10 * i + k, 500));
+    }));
+    const report = await h.world.run('checkpoint', checkpoint);
+    await h.world.run('commits during it', during);
+    const control = decodeControl(await h.world.run('read mot.ctrl', h.world.disk.readFile('/db/mot.ctrl')));
+    if (typeof control === 'string') throw new Error(control);
+    expect(control.lastReplayLsn, 'the WAL was durable past L0 at publish').toBeGreaterThan(report.lsn);
+    await h.world.run('close', h.engine.close());
+    const cutAt = control.lastReplayLsn - 8;
+    await h.world.run('damage', (async () => {
+      await h.world.disk.remove('/db/wal.witness');
+      await h.world.disk.syncDir('/db');
+      const f = await h.world.disk.open('/db/wal/0000000000000000.wal');
+      await f.truncate(cutAt);
+      await f.sync();
+      await f.close();
+    })());
+    const world = h.world.restart({ faults: {} });
+    const err = await world.run('reopen', Engine.open(world.dir, world.engineOptions({ config: h.config }))).then(() => undefined, (e: unknown) => e);
+    expect(isMotError(err) && err.sqlstate, String(err)).toBe('XX001');
+    expect((err as Error).message).toMatch(/corrupt data in "\/db\/wal\/0000000000000000\.wal" at offset \d+: the log ends at LSN \d+ .* durable up to LSN \d+ at least \(the control file of checkpoint \d+ says so \(lastReplayLsn\)\)/);
+  });
+
+  it('defect 9: one zeroed sector inside a 64 KB asynchronous frame is reported once a witness covers the frame; without one it cannot be told from a torn write', async () => {
+    const config = { synchronous_commit: false, wal_segment_size: '1MB', redo_buffer_size: '64KB' };
+    const { disk, lastSegment } = await filled(config, 300); // async rounds pack ~64 KB frames
+    const bytes = await disk.readFile(lastSegment);
+    let dataEnd = bytes.length;
+    while (dataEnd > 0 && bytes[dataEnd - 1] === 0) dataEnd--;
+    const sector = Math.floor((dataEnd - 20_000) / 512) * 512; // inside the last frame
+    const f = await disk.open(lastSegment);
+    await f.write(sector, new Uint8Array(512));
+    const err = await reopenError(disk, config);
+    expect(isMotError(err) && err.sqlstate, String(err)).toBe('XX001');
+    expect((err as Error).message).toMatch(/WAL witness \/db\/wal\.witness says so \(written at clean close\)/);
+    // Without the witness the damaged last frame reads as a torn write, which a crash can leave.
+    await disk.remove('/db/wal.witness');
+    const e = await Engine.open('/db', { disk, config, onWarning: () => undefined });
+    expect(e.recovery.wal.end.kind).toBe('torn');
+    await e.close();
+  });
+
+  it('defect 9: crash-test with damage at the log\'s end reports what a witness covers and nothing else (every mode)', async () => {
+    for (const mode of ['synchronous', 'group', 'asynchronous'] as const) {
+      const r = await crashTest({ mode, seed: 9, runs: 60, faults: ['wal-truncate', 'wal-delete-last', 'wal-zero-last'], faultProbability: 1 });
+      expect(formatCrashTestSummary(r), `${mode}; replay: ${r.replay}`).not.toContain('VIOLATION');
+      expect(r.corruptionReported, mode).toBeGreaterThan(0);
+      expect(r.faultsInjected['fileTruncated']! + r.faultsInjected['fileZeroed']! + r.faultsInjected['fileRemoved']!, mode).toBeGreaterThan(30);
+    }
+  });
+});
+
+describe('defect 9: preallocation is atomic, so a short preallocated segment can only be damage', () => {
+  it('defect 9: a crash at any disk operation while the next segment is prepared leaves it absent or full size, and recovery accepts the directory', async () => {
+    const seed = 93;
+    const config = modeConfig('synchronous', { wal_preallocate: true });
+    const bigTx = (session: Session, from: number) =>
+      session.transaction((tx) => {
+        for (let k = from; k < from + 60; k++) tx.insert(CHECKED_TABLE.name, { k: BigInt(k), v: 0n, pad: 'y'.repeat(950) });
+      });
+    // A directory whose log ends a little before the middle of segment 0.
+    const w0 = SimWorld.create({ seed });
+    const e0 = await w0.run('open', Engine.open(w0.dir, w0.engineOptions({ config })));
+    await w0.run('table', e0.createTable(CHECKED_TABLE));
+    const s0 = e0.openSession();
+    let key = 0;
+    while (e0.stats().walEndLsn < 400_000) {
+      await w0.run('fill', bigTx(s0, key));
+      key += 60;
+    }
+    await w0.run('close', e0.close());
+    const image = w0.disk.snapshotDurable();
+    const next = '/db/wal/0000000000100000.wal';
+
+    /** Reopen, commit past the middle of segment 0 (the writer prepares segment 1), crash before operation `crashAt`. */
+    const run = async (crashAt: number | undefined): Promise<number> => {
+      const world = SimWorld.fromImage({ seed }, image);
+      const startOps = world.disk.operationCount;
+      let crashed = false;
+      let done = false;
+      let engine: Engine | undefined;
+      let shortSeen: string | undefined;
+      world.disk.onOperation((op) => {
+        // Never visible under its name before it is full: on ext4 a journal commit for another file
+        // can make a directory entry durable before its own directory is synced.
+        const live = world.disk.snapshotLive().files.get(next);
+        if (live !== undefined && live.length !== 1024 * 1024) shortSeen ??= `${live.length} bytes before operation ${op.index - startOps}`;
+        if (crashAt !== undefined && !crashed && op.index - startOps === crashAt) {
+          crashed = true;
+          world.crash(engine);
+        }
+      });
+      const work = (async () => {
+        engine = await Engine.open(world.dir, world.engineOptions({ config }));
+        const s = engine.openSession();
+        for (let i = 0; i < 4; i++) await bigTx(s, 100_000 + 60 * i);
+        await engine.flush();
+        // Bounded: the writer prepares segment 1 once the log passed the middle of segment 0.
+        for (let i = 0; i < 1000 && !(await world.disk.exists(next)); i++) await world.clock.sleepUs(100);
+      })().finally(() => (done = true));
+      work.catch(() => undefined);
+      await world.scheduler.run({ until: () => crashed || done, maxEvents: 1_000_000 });
+      const ops = world.disk.operationCount - startOps;
+      if (!crashed) world.crash(engine);
+      expect(shortSeen, `${next} under its own name while short`).toBeUndefined();
+      if (crashAt === undefined) return ops;
+      const durable = world.disk.snapshotDurable().files.get(next);
+      expect(durable === undefined || durable.length === 1024 * 1024, `crash before operation ${crashAt}: ${next} is ${durable?.length} bytes`).toBe(true);
+      const after = world.restart({ faults: {} });
+      const e = await after.run(`recover after a crash before operation ${crashAt}`, Engine.open(after.dir, after.engineOptions({ config })));
+      await after.run('close', e.close());
+      return ops;
+    };
+    const ops = await run(undefined);
+    expect(ops).toBeGreaterThan(10);
+    for (let k = 0; k < ops; k++) await run(k);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('defect 11: inspect runs recovery itself, so it refuses exactly what recovery refuses', () => {
+  it('defect 11: a byte flipped anywhere in tables.meta, segments.map, a .seg, a .del, an end.marker, mot.ctrl, the WAL, directory.json or wal.witness: inspect and recovery agree', async () => {
+    const config = { wal_segment_size: '1MB', redo_buffer_size: '64KB', checkpoint_recovery_workers: 1 };
+    const base = new MemDisk();
+    const e = await Engine.open('/db', { disk: base, config, onWarning: () => undefined, checkpointTuning: { segmentBytesMax: 4096 } });
+    await e.createTable({ name: 't', columns: [{ name: 'k', type: 'int64', nullable: false }, { name: 'v', type: 'int64' }], primaryKey: ['k'] });
+    const s = e.openSession();
+    for (let k = 0; k < 200; k++) await s.transaction((tx) => tx.insert('t', { k: BigInt(k), v: 0n }));
+    await e.checkpoint(); // the chain's base: several data segments
+    for (let k = 0; k < 20; k++) await s.transaction((tx) => tx.delete('t', BigInt(k)));
+    await s.transaction((tx) => tx.update('t', 100n, { v: 1n }));
+    await e.incrementCheckpoint(); // tombstones (.del) and changed rows
+    for (let k = 300; k < 310; k++) await s.transaction((tx) => tx.insert('t', { k: BigInt(k), v: 2n }));
+    await e.close();
+    const files = base.paths();
+    for (const kind of ['tables.meta', 'segments.map', '.seg', '.del', 'end.marker', 'mot.ctrl', '.wal', 'directory.json', 'wal.witness']) {
+      expect(files.some((f) => f.endsWith(kind)), `the directory has a ${kind}`).toBe(true);
+    }
+    const seed = 11;
+    const rnd = new SeededRandom(seed);
+    let refused = 0;
+    for (const file of files) {
+      const bytes = await base.readFile(file);
+      // A few bytes of each file, the header's first ones included.
+      const offsets = [0, 5, ...Array.from({ length: 4 }, () => rnd.int(bytes.length))].filter((o) => o < bytes.length);
+      for (const offset of offsets) {
+        const disk = new MemDisk();
+        for (const f of files) {
+          const h = await disk.open(f, { create: true });
+          await h.write(0, await base.readFile(f));
+        }
+        const damaged = await disk.open(file);
+        await damaged.write(offset, new Uint8Array([bytes[offset]! ^ 0x5a]));
+        const inspected = await inspectDataDir(disk, '/db');
+        const opened = await Engine.open('/db', { disk, config, onWarning: () => undefined }).then(
+          async (engine) => {
+            await engine.abandon();
+            return undefined;
+          },
+          (err: unknown) => err,
+        );
+        const replay = `seed ${seed}: byte ${offset} of ${file} flipped`;
+        if (opened === undefined) {
+          expect(inspected.recovery.error, `${replay}: recovery accepted it, inspect refused`).toBeUndefined();
+        } else {
+          refused++;
+          expect(isMotError(opened), `${replay}: ${String(opened)}`).toBe(true);
+          expect(inspected.recovery.error, `${replay}: recovery refused it (${(opened as Error).message}), inspect did not`).toContain((opened as Error).message);
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
   });
 });

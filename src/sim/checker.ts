@@ -40,7 +40,9 @@ export type ViolationKind =
    * A commit whose client was told it failed (any rejection but 08007, outcome unknown) is in the
    * recovered state: a failed write left redo that recovery replayed.
    */
-  | 'rejected-commit-recovered';
+  | 'rejected-commit-recovered'
+  /** `motsim inspect` (inspectDataDir) judged the crashed directory otherwise than recovery did. */
+  | 'inspect-disagrees-with-recovery';
 
 export interface Violation {
   kind: ViolationKind;
@@ -58,6 +60,17 @@ export interface Damage {
   /** Inside the CRC-covered bytes of a frame known durable: recovery must report it. */
   insideDurableFrame: boolean;
   detail: string;
+  /**
+   * Damage at the log's end (crash-test faults wal-truncate, wal-delete-last, wal-zero-last): the
+   * first LSN of the log the fault destroyed. Everything from it on is gone.
+   */
+  firstLostLsn?: number;
+  /** Ledger.knownDurableLsn at the crash: the LSN recovery can know was durable, by the documented rules. */
+  knownDurableLsn?: number;
+  /** The fault shortened a preallocated segment ending at this LSN (recovery reads it if replay starts below). */
+  shortenedSegmentEndLsn?: number;
+  /** The fault destroyed log bytes the engine had reported durable, or shortened a preallocated segment: a report is allowed. */
+  destroyedDurable?: boolean;
 }
 
 /** What recovery did: the rows it brought back and the LSN its WAL replay started from (a checkpoint's, or 0). */
@@ -88,6 +101,8 @@ export interface CrashCheckResult {
   ackedLost: number;
   /** Of ackedLost, those the mode allowed to lose (never reported durable before the crash). */
   ackedLostAllowed: number;
+  /** Acknowledged, absent after recovery, and destroyed by end damage no witness covered (not in ackedLost). */
+  ackedLostToDamage: number;
   /** Handed to the log but not acknowledged at the crash, yet recovered. */
   survivedUnacked: number;
   /** Transactions of the epoch in the log order, and how many recovery kept (undefined: no prefix matched). */
@@ -118,6 +133,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     mustSurvive: must.length,
     ackedLost: 0,
     ackedLostAllowed: 0,
+    ackedLostToDamage: 0,
     survivedUnacked: 0,
     logLength: log.length,
     prefixLength: undefined,
@@ -139,20 +155,48 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   }
   // Frames below the checkpoint recovery started from are not needed any more: damage there may go unread.
   const from = input.recovery.replayedFromLsn ?? 0;
-  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame && d.lsn !== undefined && d.lsn >= from);
+  // End damage destroys the log from its first lost LSN on: a bit flip there is gone with it.
+  const endLostFrom = Math.min(...input.damage.map((d) => d.firstLostLsn ?? Number.POSITIVE_INFINITY));
+  const frameEndAt = (lsn: number): number => {
+    const f = ledger.frames.find((x) => lsn >= x.lsn && lsn < x.lsn + FRAME_HEADER_BYTES + x.payloadBytes);
+    return f === undefined ? lsn + 1 : f.lsn + FRAME_HEADER_BYTES + f.payloadBytes;
+  };
+  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame && d.lsn !== undefined && d.lsn >= from && frameEndAt(d.lsn) <= endLostFrom);
   if (protectedDamage.length > 0) {
     const d = protectedDamage[0]!;
     add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
   }
 
-  const match = matchPrefix(input.base, input.recovery.rows, log, must);
+  // End damage: required reports; and from the first destroyed LSN on, losses are the fault's (allowed).
+  let excusedFromLsn = Number.POSITIVE_INFINITY;
+  for (const d of input.damage) {
+    if (d.firstLostLsn === undefined) continue;
+    excusedFromLsn = Math.min(excusedFromLsn, d.firstLostLsn);
+    if (endDamageMustBeReported(d, from)) {
+      add(
+        'damage-not-reported',
+        `recovery accepted a log whose end was destroyed from LSN ${d.firstLostLsn} (${d.detail}), although ` +
+          (d.shortenedSegmentEndLsn !== undefined && d.shortenedSegmentEndLsn > from ? 'a preallocated segment it read was shortened' : `LSN ${d.knownDurableLsn} was known durable`),
+        [],
+      );
+    }
+  }
+  // A commit whose frame ends past the first destroyed LSN is gone with it (frames may hold several).
+  const frameEnd = new Map(ledger.frames.filter((f) => f.epoch === epoch).map((f) => [f.lsn, f.lsn + FRAME_HEADER_BYTES + f.payloadBytes] as const));
+  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (frameEnd.get(e.lsn) ?? e.lsn + 1) > excusedFromLsn;
+  const mustKept = must.filter((e) => !excused(e));
+  const match = matchPrefix(input.base, input.recovery.rows, log, mustKept);
   result.prefixLength = match.prefixLength;
   if (match.prefixLength === undefined) {
-    reportNoPrefix(match, log, must, ledger, add);
+    reportNoPrefix(match, log, mustKept, ledger, add);
   } else {
     const kept = new Set(log.slice(0, match.prefixLength));
     for (const e of acked) {
       if (kept.has(e)) continue;
+      if (excused(e)) {
+        result.ackedLostToDamage++;
+        continue;
+      }
       result.ackedLost++;
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
@@ -166,7 +210,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
       );
     }
     if (mode === 'asynchronous' && input.crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
-      const lost = acked.filter((e) => !kept.has(e));
+      const lost = acked.filter((e) => !kept.has(e) && !excused(e));
       checkAsyncLossBound(lost, epochEntries, ledger, input.crashAtUs, input.walWriterDelayUs, add);
     }
   }
@@ -225,9 +269,25 @@ function checkRecoveryError(
     return;
   }
   result.corruptionReported = true;
-  if (damage.length === 0) {
+  if (!damage.some(reportAllowed)) {
     add('false-corruption-report', `recovery reported corruption although no durable byte was damaged (only unflushed writes were lost or torn): ${describe(error)}`, []);
   }
+}
+
+/** A bit flip in a WAL file, or end damage that destroyed durable bytes: recovery may report corruption. */
+function reportAllowed(d: Damage): boolean {
+  return d.firstLostLsn === undefined || d.destroyedDurable === true;
+}
+
+/**
+ * End damage recovery must report, by the documented rules: the destroyed range from where replay
+ * starts reaches below an LSN a witness says was durable, or a preallocated segment recovery reads
+ * was shortened. Otherwise it cannot be told from a crash's torn tail, and its loss is allowed.
+ */
+export function endDamageMustBeReported(d: Damage, replayedFromLsn: number): boolean {
+  if (d.firstLostLsn === undefined) return false;
+  if (d.knownDurableLsn !== undefined && Math.max(d.firstLostLsn, replayedFromLsn) < d.knownDurableLsn) return true;
+  return d.shortenedSegmentEndLsn !== undefined && d.shortenedSegmentEndLsn > replayedFromLsn;
 }
 
 /** No commit issued after the WAL failed with EIO may be acknowledged (read-only until reopened; disk full may resume). */

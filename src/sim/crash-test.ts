@@ -9,15 +9,16 @@ import { resolveConfig, type ConfigInput } from '../config/config.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { Errors, isMotError } from '../errors.js';
 import { joinPath } from '../io/disk.js';
-import { segmentFileName, FRAME_HEADER_BYTES } from '../wal/wal-format.js';
+import { segmentFileName, parseSegmentFileName, FRAME_HEADER_BYTES } from '../wal/wal-format.js';
 import { SimHangError } from './scheduler.js';
 import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
 import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
 import { Ledger, formatEntry, type RowValue } from './ledger.js';
-import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
+import { checkCrash, endDamageMustBeReported, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
 import { CHECKED_TABLE, WorkloadRunner, defaultWorkload, tightLoopWorkload, type Workload } from './workload.js';
 import { COMMIT_YIELD_INTERVAL_US } from '../transaction/commit-pacer.js';
+import { inspectDataDir, type InspectReport } from '../tools/inspect.js';
 
 export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
 export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
@@ -32,7 +33,10 @@ export type FaultName =
   | 'enospc'
   | 'crash-between-steps'
   | 'crash-in-recovery'
-  | 'config-change';
+  | 'config-change'
+  | 'wal-truncate'
+  | 'wal-delete-last'
+  | 'wal-zero-last';
 export const FAULT_NAMES: readonly FaultName[] = [
   'lost-tail',
   'torn',
@@ -43,18 +47,30 @@ export const FAULT_NAMES: readonly FaultName[] = [
   'crash-between-steps',
   'crash-in-recovery',
   'config-change',
+  'wal-truncate',
+  'wal-delete-last',
+  'wal-zero-last',
 ];
+/** Damage at the log's end, drawn at most one per crash. */
+const END_DAMAGE_FAULTS: readonly FaultName[] = ['wal-truncate', 'wal-delete-last', 'wal-zero-last'];
 
 /** One line per fault, for --help and the README. */
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
   'lost-tail': 'at a crash, a WAL file loses all its unflushed writes whatever the crash model (lostUnflushedTail)',
   torn: 'at a crash, the last surviving unflushed write is cut at a sector boundary (tornWrite)',
   'zero-tail': 'at a crash, an extended file keeps its size but the new bytes read as zeros (zeroFilledTail)',
-  bitflip: 'after a crash, one bit flips inside a durable WAL frame: recovery must report corruption (XX001)',
+  bitflip:
+    'after a crash, one bit flips inside a durable WAL frame (recovery must report corruption, XX001) or, half the time when there is one, in a checkpoint file (recovery must refuse it or load it right, and inspect must agree)',
   fsyncgate: 'an fdatasync fails with EIO and drops the dirty pages (fsyncFailureDropsDirtyPages)',
   enospc: 'the disk fills up mid-append: writes past a quota fail with ENOSPC (diskFull; WAL not preallocated)',
   'crash-between-steps': 'the crash comes just before a random disk operation instead of at a random time',
   'crash-in-recovery': 'a second crash hits recovery itself (e.g. while it cuts a torn tail), then recovery runs again',
+  'wal-truncate':
+    'after a crash, the WAL segment holding the log\'s end is cut inside the written log (a file system losing the end of a file after a crash, as ext4 delayed allocation did, Launchpad 317781; a backup that copied the segment mid-write): recovery must report it when a witness or preallocation shows durable bytes were cut',
+  'wal-delete-last':
+    'after a crash, the last WAL segment(s) holding data are deleted (an operator or cleanup script "freeing space" in the WAL directory, as with PostgreSQL\'s pg_xlog): recovery must report it when a witness covers them',
+  'wal-zero-last':
+    'after a crash, the last WAL segment holding data reads as zeros, its size kept (XFS "NULL bytes after crash"; an SSD losing its mapping table at a power cut, Zheng et al., FAST 2013): recovery must report it when a witness covers it',
   'config-change':
     'the directory is reopened with another wal_segment_size and wal_preallocate than it was made with, as a CLI run without the directory\'s --conf does (its segment 0 grew to 16 MB and the original configuration refused it)',
 };
@@ -133,6 +149,8 @@ export interface CrashTestSummary {
     lostInUnflushedWindow: number;
     /** In flight at the crash (not acknowledged) yet recovered: allowed. */
     recoveredUnacknowledged: number;
+    /** Acknowledged, then destroyed by end damage (wal-truncate, -delete-last, -zero-last) no witness covered: allowed, not in lost. */
+    lostToUndetectableDamage: number;
   };
   corruptionReported: number;
   tornTailsCut: number;
@@ -245,7 +263,7 @@ class Tally {
   crashes = 0;
   recoveries = 0;
   faults: Record<string, number> = {};
-  commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0 };
+  commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0, lostToUndetectableDamage: 0 };
   corruptionReported = 0;
   tornTailsCut = 0;
   workloads = { thinkTime: 0, tightLoop: 0 };
@@ -295,8 +313,8 @@ function plan(s: Settings, seed: number): Plan {
     wal_writer_delay: '1ms',
     wal_segment_size: '1MB',
     redo_buffer_size: '64KB',
-    // ENOSPC mid-append needs appends that grow the file.
-    wal_preallocate: s.faults.has('enospc') ? false : rnd.chance(0.5),
+    // ENOSPC mid-append needs appends that grow the file: with 'enospc', preallocation is rarer.
+    wal_preallocate: rnd.chance(s.faults.has('enospc') ? 0.25 : 0.5),
     ...s.config,
   };
   const resolved = resolveConfig(config).config;
@@ -387,21 +405,89 @@ function openSessions(engine: Engine, world: SimWorld) {
 function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
   const files = world.disk.snapshotDurable().files;
   const pathOf = (lsn: number): string => joinPath(world.dir, 'wal', segmentFileName(lsn - (lsn % segmentBytes)));
-  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn && files.has(pathOf(f.lsn)));
+  // The frame's bytes must be in the file (end damage earlier may have removed a segment a later epoch re-created).
+  const inFile = (f: { lsn: number; payloadBytes: number }): boolean => (files.get(pathOf(f.lsn))?.length ?? 0) >= (f.lsn % segmentBytes) + FRAME_HEADER_BYTES + f.payloadBytes;
+  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn && inFile(f));
   if (durable.length === 0) return;
   const f = durable[rnd.int(durable.length)]!;
   const lsn = f.lsn + rnd.int(FRAME_HEADER_BYTES + f.payloadBytes);
   world.disk.injectBitFlip(pathOf(lsn), (lsn % segmentBytes) * 8 + rnd.int(8));
 }
 
-/** Take a checkpoint every `everyUs` of virtual time until `stopped()` (crash or end of the incarnation). */
-function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stopped: () => boolean): void {
+/** Flip one bit of a durable checkpoint file (mot.ctrl or a file of a chkpt_* directory); false if there is none. */
+function flipBitInCheckpoint(world: SimWorld, rnd: Random): boolean {
+  const files = [...world.disk.snapshotDurable().files]
+    .filter(([path, bytes]) => bytes.length > 0 && (path === joinPath(world.dir, 'mot.ctrl') || path.startsWith(joinPath(world.dir, 'chkpt_'))))
+    .map(([path]) => path)
+    .sort();
+  if (files.length === 0) return false;
+  world.disk.injectBitFlip(files[rnd.int(files.length)]!);
+  return true;
+}
+
+/**
+ * At most one fault damaging the log's end at rest, after the crash: cut the segment holding the log's
+ * end inside the written log, delete it (and any later one), or zero it. Returns what it destroyed,
+ * located in the log, with what the ledger's witness rules say recovery can know (checker.ts decides
+ * whether recovery had to report it).
+ */
+function damageLogEnd(s: Settings, p: Plan, world: SimWorld, ledger: Ledger): Damage[] {
+  const kinds = END_DAMAGE_FAULTS.filter((f) => s.faults.has(f));
+  if (kinds.length === 0 || !p.rnd.chance(s.faultProbability / 2)) return [];
+  const kind = kinds[p.rnd.int(kinds.length)]!;
+  const walDir = joinPath(world.dir, 'wal');
+  const files = world.disk.snapshotDurable().files;
+  const segments = [...files.keys()]
+    .map((path) => ({ path, first: path.startsWith(`${walDir}/`) ? parseSegmentFileName(path.slice(walDir.length + 1)) : undefined }))
+    .filter((x): x is { path: string; first: number } => x.first !== undefined && x.first % p.segmentBytes === 0)
+    .sort((a, b) => a.first - b.first);
+  const holding = [...segments].reverse().find((x) => files.get(x.path)!.some((b) => b !== 0));
+  if (holding === undefined) return [];
+  const bytes = files.get(holding.path)!;
+  let dataEnd = bytes.length;
+  while (dataEnd > 0 && bytes[dataEnd - 1] === 0) dataEnd--;
+  const preallocated = p.config.wal_preallocate === true;
+  let firstLostLsn = holding.first;
+  let shortenedSegmentEndLsn: number | undefined;
+  let record;
+  if (kind === 'wal-truncate') {
+    const length = p.rnd.int(dataEnd);
+    firstLostLsn = holding.first + length;
+    if (preallocated && length < bytes.length) shortenedSegmentEndLsn = holding.first + p.segmentBytes;
+    record = world.disk.injectTruncate(holding.path, length);
+  } else if (kind === 'wal-zero-last') {
+    record = world.disk.injectZero(holding.path, 0, bytes.length);
+  } else {
+    for (const x of segments.filter((x) => x.first > holding.first).reverse()) world.disk.injectRemove(x.path);
+    record = world.disk.injectRemove(holding.path);
+  }
+  return [
+    {
+      path: holding.path,
+      fileOffset: firstLostLsn - holding.first,
+      lsn: firstLostLsn,
+      insideDurableFrame: false,
+      detail: `${kind}: ${record.detail}`,
+      firstLostLsn,
+      knownDurableLsn: ledger.knownDurableLsn,
+      shortenedSegmentEndLsn,
+      destroyedDurable: firstLostLsn < ledger.durableLsn || shortenedSegmentEndLsn !== undefined,
+    },
+  ];
+}
+
+/**
+ * Take a checkpoint every `everyUs` of virtual time until `stopped()` (crash or end of the incarnation).
+ * A completed checkpoint witnesses its L0 (its control file's lastReplayLsn is at least that).
+ */
+function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stopped: () => boolean, ledger: Ledger): void {
   void (async () => {
     // Bounded: the world stops being run after its crash, and each turn waits everyUs > 0.
     while (!stopped()) {
       await world.clock.sleepUs(everyUs);
       if (stopped()) return;
-      await engine.checkpoint().catch(() => undefined);
+      const report = await engine.checkpoint().catch(() => undefined);
+      if (report !== undefined) ledger.witnessed(report.lsn);
     }
   })();
 }
@@ -428,6 +514,9 @@ async function recoverAndCheck(
   let opened: RunUntil<Engine>;
   const config = s.faults.has('config-change') && p.rnd.chance(s.faultProbability) ? changedConfig(p) : p.config;
   if (config !== p.config) tally.faults['configChange'] = (tally.faults['configChange'] ?? 0) + 1;
+  // What `motsim inspect` says of the crashed directory, to compare with what recovery does.
+  const inspected = await runUntil(world, inspectDataDir(world.disk, world.dir, { config: resolveConfig(config).config, clock: world.clock }), () => false);
+  let recoveryCrashed = false;
   if (s.faults.has('crash-in-recovery') && p.rnd.chance(s.faultProbability)) {
     // A second power cut at one of recovery's own disk operations, then recovery runs again.
     const at = world.disk.operationCount + p.rnd.int(CRASH_OPERATION_WINDOW);
@@ -442,6 +531,7 @@ async function recoverAndCheck(
     opened = await runUntil(w, openEngine(w, s, p, ledger, config), () => hit);
     unsubscribe();
     if (hit) {
+      recoveryCrashed = true;
       if (opened.value) void opened.value.abandon();
       tally.crashes++;
       tally.countFaults(w.disk.faultLog.records);
@@ -458,6 +548,7 @@ async function recoverAndCheck(
     report('simulation-hang', `recovery made no progress in virtual time (scheduler: ${world.scheduler.pendingWaits().join('; ') || 'no events left'})`);
     return undefined;
   }
+  if (!recoveryCrashed) checkInspect(inspected, opened, report);
   if (opened.error !== undefined) {
     outcome = { ok: false, error: opened.error };
   } else {
@@ -465,7 +556,15 @@ async function recoverAndCheck(
     try {
       outcome = { ok: true, rows: readRows(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
     } catch (e) {
-      report('acknowledged-commit-lost', `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`);
+      // End damage no witness covered may destroy the table's creation with the rest: allowed, and the
+      // scenario has nothing left to run.
+      const from = engine.recovery.checkpoint?.lsn ?? 0;
+      const ends = damage.filter((d) => d.firstLostLsn !== undefined);
+      const missing = `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`;
+      const required = ends.find((d) => endDamageMustBeReported(d, from));
+      if (required !== undefined) report('damage-not-reported', `${missing}; recovery accepted a log whose end was destroyed from LSN ${required.firstLostLsn} (${required.detail}) though LSN ${required.knownDurableLsn} was known durable`);
+      else if (!(ends.length > 0 && isMotError(e) && e.sqlstate === '42P01')) report('acknowledged-commit-lost', missing);
+      void engine.abandon();
       return undefined;
     }
   }
@@ -475,12 +574,31 @@ async function recoverAndCheck(
   tally.commits.lost += check.ackedLost;
   tally.commits.lostInUnflushedWindow += check.ackedLostAllowed;
   tally.commits.recoveredUnacknowledged += check.survivedUnacked;
+  tally.commits.lostToUndetectableDamage += check.ackedLostToDamage;
   if (check.corruptionReported) tally.corruptionReported++;
   for (const v of check.violations) report(v.kind, v.message, v.entries);
   if (!outcome.ok || engine === undefined) return undefined;
   if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
   ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
   return { world, engine, base: new Map(outcome.rows) };
+}
+
+/**
+ * `motsim inspect` must refuse a directory exactly when recovery does, with recovery's own error (it
+ * runs recovery itself, into a scratch catalog, changing nothing).
+ */
+function checkInspect(inspected: RunUntil<InspectReport>, opened: RunUntil<Engine>, report: (kind: ViolationKind, message: string) => void): void {
+  if (!inspected.settled || inspected.error !== undefined) {
+    report('inspect-disagrees-with-recovery', `inspect failed on the crashed directory: ${describe(inspected.error ?? 'hang')}`);
+    return;
+  }
+  const refusal = inspected.value!.recovery.error;
+  const recoveryError = opened.error === undefined ? undefined : isMotError(opened.error) ? opened.error.message : String(opened.error);
+  if (recoveryError === undefined && refusal !== undefined) {
+    report('inspect-disagrees-with-recovery', `inspect says recovery would refuse the directory (${refusal}), but recovery accepted it`);
+  } else if (recoveryError !== undefined && !(refusal ?? '').includes(recoveryError)) {
+    report('inspect-disagrees-with-recovery', `recovery refused the directory (${recoveryError}), inspect said ${refusal === undefined ? 'it was fine' : `otherwise: ${refusal}`}`);
+  }
 }
 
 /**
@@ -513,6 +631,7 @@ async function randomScenario(s: Settings, index: number, seed: number, tally: T
 
 async function randomScenarioRun(s: Settings, index: number, seed: number, tally: Tally, ledger: Ledger, last: { world?: SimWorld }): Promise<void> {
   const p = plan(s, seed);
+  ledger.walSegmentBytes = p.segmentBytes;
   let crashEpoch = 0;
   const report = reporter(s, tally, index, seed, () => crashEpoch, undefined);
   let world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
@@ -533,7 +652,7 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
     const w = world;
     const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, (us) => w.scheduler.busyUs(us));
-    if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped);
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped, ledger);
     const done = p.workload(runner);
     let crashed = false;
     let crashAtUs = 0;
@@ -563,10 +682,15 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
     crashNow();
     tally.crashes++;
     checkEventLoop(w, runner, report);
-    if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
+    if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) {
+      // Half the time in a checkpoint file when there is one: recovery must refuse it or load it
+      // right (the prefix check), and inspect must agree with recovery.
+      if (!(p.rnd.chance(0.5) && flipBitInCheckpoint(w, p.rnd))) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
+    }
+    const endDamage = damageLogEnd(s, p, w, ledger);
     const faultRecords = w.disk.faultLog.records.slice(faultLogStart);
     tally.countFaults(faultRecords);
-    const damage = locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes);
+    const damage = [...locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes), ...endDamage];
     const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report, crashAtUs);
     if (next === undefined) return;
     ({ world, engine, base } = next);
@@ -605,6 +729,7 @@ async function setupImage(s: Settings, p: Plan, seed: number): Promise<DurableIm
 async function crashPoint(s: Settings, index: number, seed: number, image: DurableImage, crashAt: number | undefined, tally: Tally): Promise<number> {
   const p = plan(s, seed);
   const ledger = new Ledger();
+  ledger.walSegmentBytes = p.segmentBytes;
   const report = reporter(s, tally, index, seed, () => 0, crashAt);
   const world = SimWorld.fromImage({ seed, machine: { ...p.machine, crashModel: p.model } }, image);
   world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
@@ -637,7 +762,7 @@ async function crashPoint(s: Settings, index: number, seed: number, image: Durab
     base = readRows(engine);
     runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, (us) => world.scheduler.busyUs(us));
     const r = runner;
-    if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped);
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped, ledger);
     const ran = await runUntil(world, p.workload(runner), () => crashed);
     if (ran.settled && ran.error !== undefined) {
       report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
@@ -724,7 +849,8 @@ export function formatCrashTestSummary(r: CrashTestSummary): string {
     `  faults injected: ${faults || 'none'}`,
     `  commits acknowledged ${c.acknowledged}, promised durable ${c.promisedDurable}, lost ${c.lost}` +
       (r.mode === 'asynchronous' ? ` (${c.lostInUnflushedWindow} inside the unflushed window, allowed)` : ' (must be 0)') +
-      `, recovered though unacknowledged ${c.recoveredUnacknowledged}`,
+      `, recovered though unacknowledged ${c.recoveredUnacknowledged}` +
+      (c.lostToUndetectableDamage > 0 ? `, destroyed by end damage no witness covered ${c.lostToUndetectableDamage} (allowed)` : ''),
     `  corruption reported ${r.corruptionReported}, torn tails cut ${r.tornTailsCut}`,
     ...(r.workloads.thinkTime + r.workloads.tightLoop > 0 ? [`  workloads: ${r.workloads.thinkTime} with think time, ${r.workloads.tightLoop} whose sessions never yield`] : []),
     `  violations: ${r.violations.length}`,

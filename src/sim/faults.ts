@@ -23,7 +23,11 @@ export type FaultKind =
   | 'bitFlip'
   | 'fsyncFailureDropsDirtyPages'
   | 'diskFull'
-  | 'crashBetweenSteps';
+  | 'crashBetweenSteps'
+  /** Damage at rest (SimDisk.injectTruncate / injectZero / injectRemove): see the crash-test faults. */
+  | 'fileTruncated'
+  | 'fileZeroed'
+  | 'fileRemoved';
 
 export type FileKind = 'wal' | 'checkpoint';
 

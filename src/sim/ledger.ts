@@ -86,6 +86,17 @@ export class Ledger {
   private walFailedAt: number | undefined;
   /** The machine crashed in this epoch at this virtual time: answers arriving later reached no client. */
   private crashedAtUs: number | undefined;
+  /**
+   * WAL segment size, when the harness tells it (walSegmentBytes): needed to follow the segment-switch
+   * witness rule (knownDurableLsn).
+   */
+  walSegmentBytes: number | undefined;
+  /** The highest LSN the engine's documented witnesses must let recovery know was durable. */
+  private knownDurable = 0;
+  /** Segment the log ended in when the epoch started (the writer opened there: no switch witness for it). */
+  private openSegment = 0;
+  /** Segment switch witnesses of this epoch: segment index -> the durable LSN the witness holds at least. */
+  private switchWitness = new Map<number, number>();
 
   get entries(): readonly LedgerEntry[] {
     return this.all;
@@ -131,6 +142,28 @@ export class Ledger {
     this.placedEndLsn = recoveredEndLsn;
     this.walFailedAt = undefined;
     this.crashedAtUs = undefined;
+    // The engine records the recovered end in its witness before Engine.open resolves.
+    this.knownDurable = recoveredEndLsn;
+    this.openSegment = this.walSegmentBytes === undefined ? 0 : Math.floor(recoveredEndLsn / this.walSegmentBytes);
+    this.switchWitness = new Map();
+  }
+
+  /**
+   * The highest LSN that, by the engine's documented witness rules (docs/architecture.md, "What a
+   * reader can tell apart"), recovery can know was durable: computed from what the engine reported
+   * and when its witnesses were due, never read from the engine's files. A log ending before it must
+   * be reported as damage. Rules: the recovered end at each open; a completed checkpoint's L0
+   * (witnessed()); and when a frame in a segment past the one the epoch opened in is durable, the
+   * durable LSN at the moment the writer prepared that segment (the log's end passing the middle of
+   * the segment before it, or entering it).
+   */
+  get knownDurableLsn(): number {
+    return this.knownDurable;
+  }
+
+  /** A durable witness of `lsn` exists (a completed checkpoint: its control file's lastReplayLsn >= its L0). */
+  witnessed(lsn: number): void {
+    this.knownDurable = Math.max(this.knownDurable, lsn);
   }
 
   /**
@@ -207,7 +240,20 @@ export class Ledger {
       }
       this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: bytes, entryId: firstEntry?.id });
       this.placedEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
+      this.segmentPrepared(Math.floor(frameLsns[i]! / (this.walSegmentBytes ?? Number.POSITIVE_INFINITY)));
     }
+    const seg = this.walSegmentBytes;
+    if (seg !== undefined && frameLsns.length > 0) {
+      // The writer prepares the next segment once its end passes the middle of the current one.
+      const end = this.placedEndLsn;
+      if (end % seg > seg * 0.5) this.segmentPrepared(Math.floor(end / seg) + 1);
+    }
+  }
+
+  /** The writer prepares segment `index` now (or has earlier): its witness holds the durable LSN of now at least. */
+  private segmentPrepared(index: number): void {
+    if (this.walSegmentBytes === undefined || !Number.isFinite(index) || index <= this.openSegment || this.switchWitness.has(index)) return;
+    this.switchWitness.set(index, this.durableLsnNow);
   }
 
   /**
@@ -243,6 +289,12 @@ export class Ledger {
   private flushed(endLsn: number, atUs: number): void {
     if (endLsn <= this.durableLsnNow || this.crashedAtUs !== undefined) return;
     this.durableLsnNow = endLsn;
+    const seg = this.walSegmentBytes;
+    if (seg !== undefined) {
+      // A frame in segment j is durable: the writer wrote the switch witness for j before any byte of j.
+      // Entries stay (bounded by the segments of the epoch): a segment is prepared once per writer.
+      for (const [index, witness] of this.switchWitness) if (endLsn > index * seg) this.knownDurable = Math.max(this.knownDurable, witness);
+    }
     let n = 0;
     while (n < this.notDurable.length && this.notDurable[n]!.lsn! < endLsn) this.notDurable[n++]!.durableAtUs = atUs;
     if (n > 0) this.notDurable = this.notDurable.slice(n);

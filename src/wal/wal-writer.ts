@@ -12,7 +12,8 @@
 // page dropped) can be undone by resumeAfterDiskFull(), which rewinds the log end to the durable point.
 
 import type { Disk, DiskFile } from '../io/disk.js';
-import { isIoError, joinPath, mkdirpDurable } from '../io/disk.js';
+import { isIoError, joinPath, mkdirpDurable, writeFileAtomic } from '../io/disk.js';
+import { WitnessReason, encodeWitness } from './witness-format.js';
 import { Errors, MotError, assert, describeCause } from '../errors.js';
 import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, parseSegmentFileName, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
 
@@ -22,6 +23,14 @@ export interface WalWriterOptions {
   preallocate: boolean;
   /** Where the log ends (from recovery): the next frame goes here. */
   endLsn: number;
+  /**
+   * The WAL witness file (witness-format.ts): when the log is about to enter a new segment, the
+   * durable LSN is recorded there before any byte of the new segment is written; the engine also
+   * records it at open and at a clean close (recordWitness). Absent: no witness.
+   */
+  witnessPath?: string;
+  /** The LSN the witness file holds now (from recovery), so an equal one is not rewritten. */
+  witnessLsn?: number;
   /** TESTING THE CHECKER ONLY: write without fdatasync (a missing flush). */
   unsafeSkipFsync?: boolean;
   /** TESTING THE CHECKER ONLY: treat a failed write or fdatasync as done (the pre-fsyncgate bug). */
@@ -74,6 +83,11 @@ export class WalWriter {
   private writesInFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private resuming: Promise<boolean> | undefined;
+  /** The highest LSN the witness file holds (durably), and the chain serializing its rewrites. */
+  private witnessLsn: number;
+  private witnessChain: Promise<void> = Promise.resolve();
+  /** Segment the writer opened at: creating any later one is a segment switch (witnessed). */
+  private readonly openIndex: number;
 
   private constructor(
     private readonly disk: Disk,
@@ -82,6 +96,8 @@ export class WalWriter {
   ) {
     this.nextLsn = opts.endLsn;
     this.durable = opts.endLsn;
+    this.witnessLsn = opts.witnessLsn ?? 0;
+    this.openIndex = Math.floor(opts.endLsn / opts.segmentBytes);
   }
 
   static async open(disk: Disk, walDir: string, opts: WalWriterOptions): Promise<WalWriter> {
@@ -89,7 +105,73 @@ export class WalWriter {
     await mkdirpDurable(disk, walDir);
     const w = new WalWriter(disk, walDir, opts);
     await w.segment(w.segmentIndexOf(opts.endLsn));
+    if (opts.preallocate) await w.completeLaterSegments();
     return w;
+  }
+
+  /**
+   * Segment files past the one the log ends in, left by an earlier incarnation: remove stale
+   * `<segment>.tmp` files of an interrupted preallocation, and fill to full size a segment a version
+   * before atomic preallocation left short (a crash in the middle of its zero-fill), so that every
+   * preallocated segment is full and a short one can only mean damage.
+   */
+  private async completeLaterSegments(): Promise<void> {
+    // Bounded by the files in the WAL directory.
+    for (const name of await this.disk.list(this.walDir)) {
+      if (name.endsWith(SEGMENT_TEMP_SUFFIX)) {
+        await this.disk.remove(joinPath(this.walDir, name));
+        continue;
+      }
+      const first = parseSegmentFileName(name);
+      if (first === undefined || first % this.opts.segmentBytes !== 0 || first / this.opts.segmentBytes <= this.openIndex) continue;
+      const file = await this.disk.open(joinPath(this.walDir, name));
+      try {
+        const size = await file.size();
+        if (size < this.opts.segmentBytes) await zeroFillFrom(file, size, this.opts.segmentBytes);
+      } finally {
+        await file.close();
+      }
+    }
+  }
+
+  /**
+   * fdatasync the segments holding [fromLsn, end): recovery read the log from the page cache, where
+   * bytes a killed process wrote but never synced may still sit; the witness recorded at open must not
+   * claim them durable before they are.
+   */
+  async syncRecoveredLog(fromLsn: number): Promise<void> {
+    // Bounded by the segments recovery read.
+    for (let index = this.segmentIndexOf(fromLsn); index <= this.openIndex; index++) {
+      if (index === this.openIndex) {
+        await (await this.segment(index)).sync();
+        continue;
+      }
+      const path = this.segmentPath(index);
+      if (!(await this.disk.exists(path))) continue;
+      const file = await this.disk.open(path);
+      try {
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    }
+  }
+
+  /**
+   * Record durably in the witness file that the log was durable up to `lsn` (at most the durable
+   * LSN now), unless it already says as much. Serialized; off the commit path.
+   */
+  recordWitness(lsn: number, reason: WitnessReason): Promise<void> {
+    const path = this.opts.witnessPath;
+    if (path === undefined) return Promise.resolve();
+    const value = Math.min(lsn, this.durable);
+    const run = this.witnessChain.then(async () => {
+      if (value <= this.witnessLsn) return;
+      await writeFileAtomic(this.disk, path, encodeWitness({ durableLsn: value, segmentBytes: this.opts.segmentBytes, reason }));
+      this.witnessLsn = Math.max(this.witnessLsn, value);
+    });
+    this.witnessChain = run.catch(() => undefined);
+    return run;
   }
 
   /** LSN up to which everything is durable (and acknowledged). */
@@ -382,24 +464,47 @@ export class WalWriter {
     return p;
   }
 
+  /**
+   * Create (or open) segment `index`. Preallocated segments are created atomically: zero-filled and
+   * synced under `<name>.tmp`, then renamed and the directory synced, so a segment file under its
+   * own name is always full size. A segment past the one the writer opened at is a segment switch:
+   * the witness file records the durable LSN of this moment before the segment is handed out, so
+   * before any byte of it is written.
+   */
   private async createSegment(index: number): Promise<DiskFile> {
+    const durableNow = this.durable;
     const path = this.segmentPath(index);
-    let newEntry = !(await this.disk.exists(path));
-    const file = await this.disk.open(path, { create: true });
-    if (this.opts.preallocate) {
+    const exists = await this.disk.exists(path);
+    let file: DiskFile;
+    if (!this.opts.preallocate) {
+      file = await this.disk.open(path, { create: true });
+      if (!exists) await this.disk.syncDir(this.walDir);
+    } else if (exists) {
+      file = await this.disk.open(path);
+      // Only a version before atomic preallocation left a short one, at the log's end: fill it.
       const size = await file.size();
-      if (size < this.opts.segmentBytes) {
-        // A short file is one whose creation failed midway (ENOSPC): its directory entry may never
-        // have been synced either.
-        newEntry = true;
-        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, this.opts.segmentBytes));
-        for (let off = size; off < this.opts.segmentBytes; off += zeros.length) {
-          await file.write(off, zeros.subarray(0, Math.min(zeros.length, this.opts.segmentBytes - off)));
-        }
-        await file.sync();
+      if (size < this.opts.segmentBytes) await zeroFillFrom(file, size, this.opts.segmentBytes);
+    } else {
+      const tmp = path + SEGMENT_TEMP_SUFFIX;
+      const t = await this.disk.open(tmp, { create: true });
+      try {
+        await t.truncate(0);
+        await zeroFillFrom(t, 0, this.opts.segmentBytes);
+      } finally {
+        await t.close();
+      }
+      await this.disk.rename(tmp, path);
+      await this.disk.syncDir(this.walDir);
+      file = await this.disk.open(path);
+    }
+    if (index > this.openIndex) {
+      try {
+        await this.recordWitness(durableNow, WitnessReason.SEGMENT_SWITCH);
+      } catch (e) {
+        await file.close().catch(() => undefined);
+        throw e;
       }
     }
-    if (newEntry) await this.disk.syncDir(this.walDir);
     return file;
   }
 
@@ -452,6 +557,16 @@ export class WalWriter {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Suffix of a segment being preallocated (renamed to the segment's name once full and synced). */
+export const SEGMENT_TEMP_SUFFIX = '.tmp';
+
+/** Write zeros over [from, to) of `file` and fdatasync it. */
+async function zeroFillFrom(file: DiskFile, from: number, to: number): Promise<void> {
+  const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, Math.max(0, to - from)));
+  // Bounded: (to - from) / ZERO_CHUNK_BYTES writes.
+  for (let off = from; off < to; off += zeros.length) await file.write(off, zeros.subarray(0, Math.min(zeros.length, to - off)));
+  await file.sync();
+}
 
 /**
  * ENOSPC (or EDQUOT) from write() or open(): the file system refused to allocate. Whatever part of the
