@@ -182,8 +182,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     }
   }
   // A commit whose frame ends past the first destroyed LSN is gone with it (frames may hold several).
-  const frameEnd = new Map(ledger.frames.filter((f) => f.epoch === epoch).map((f) => [f.lsn, f.lsn + FRAME_HEADER_BYTES + f.payloadBytes] as const));
-  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (frameEnd.get(e.lsn) ?? e.lsn + 1) > excusedFromLsn;
+  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (e.frameEndLsn ?? e.lsn + 1) > excusedFromLsn;
   const mustKept = must.filter((e) => !excused(e));
   const match = matchPrefix(input.base, input.recovery.rows, log, mustKept);
   result.prefixLength = match.prefixLength;
@@ -209,9 +208,13 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
         resurrected,
       );
     }
-    if (mode === 'asynchronous' && input.crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
+    const snapshot = ledger.crashSnapshot(epoch);
+    const crashAtUs = input.crashAtUs ?? snapshot?.atUs;
+    if (mode === 'asynchronous' && crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
       const lost = acked.filter((e) => !kept.has(e) && !excused(e));
-      checkAsyncLossBound(lost, epochEntries, ledger, input.crashAtUs, input.walWriterDelayUs, add);
+      // The ledger's state at the crash (Ledger.crashed), else as it stands (the caller has not started the next epoch).
+      const flushOutstanding = snapshot !== undefined ? snapshot.placedLsn > snapshot.durableLsn : ledger.placedLsn > ledger.durableLsn;
+      checkAsyncLossBound(lost, epochEntries, flushOutstanding, crashAtUs, input.walWriterDelayUs, add);
     }
   }
   return result;
@@ -231,14 +234,13 @@ export const ASYNC_LOSS_WINDOW_DELAYS = 3;
 function checkAsyncLossBound(
   lost: LedgerEntry[],
   epochEntries: LedgerEntry[],
-  ledger: Ledger,
+  flushOutstanding: boolean,
   crashAtUs: number,
   delayUs: number,
   add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void,
 ): void {
   const windowUs = ASYNC_LOSS_WINDOW_DELAYS * delayUs;
   const backPressureUs = ASYNC_BACK_PRESSURE_DELAYS * delayUs;
-  const flushOutstanding = ledger.placedLsn > ledger.durableLsn;
   const acks = epochEntries.filter((e) => e.ackAtUs !== undefined && e.commitCalledAtUs !== undefined && e.ackAtUs <= crashAtUs);
   for (const c of lost) {
     if (crashAtUs - c.ackAtUs! <= windowUs) continue;

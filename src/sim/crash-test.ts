@@ -434,7 +434,21 @@ function flipBitInCheckpoint(world: SimWorld, rnd: Random): boolean {
 function damageLogEnd(s: Settings, p: Plan, world: SimWorld, ledger: Ledger): Damage[] {
   const kinds = END_DAMAGE_FAULTS.filter((f) => s.faults.has(f));
   if (kinds.length === 0 || !p.rnd.chance(s.faultProbability / 2)) return [];
-  const kind = kinds[p.rnd.int(kinds.length)]!;
+  const kind = kinds[p.rnd.int(kinds.length)]! as EndDamageFault;
+  return injectLogEndDamage(world, ledger, kind, p.rnd, p.segmentBytes, p.config.wal_preallocate === true);
+}
+
+export type EndDamageFault = 'wal-truncate' | 'wal-delete-last' | 'wal-zero-last';
+
+/**
+ * Damage the log's end at rest (after a crash, before the restart): cut the WAL segment holding the
+ * log's end at a random offset inside its data, delete it (and any later segment), or zero it.
+ * Returns the damage located in the log, with what the ledger says recovery can know
+ * (Ledger.knownDurableLsn); checkCrash decides whether recovery had to report it. [] when no segment
+ * holds data. `preallocated`: the directory's wal_preallocate.
+ */
+export function injectLogEndDamage(world: SimWorld, ledger: Ledger, kind: EndDamageFault, rnd: Random, segmentBytes: number, preallocated: boolean): Damage[] {
+  const p = { rnd, segmentBytes };
   const walDir = joinPath(world.dir, 'wal');
   const files = world.disk.snapshotDurable().files;
   const segments = [...files.keys()]
@@ -446,7 +460,6 @@ function damageLogEnd(s: Settings, p: Plan, world: SimWorld, ledger: Ledger): Da
   const bytes = files.get(holding.path)!;
   let dataEnd = bytes.length;
   while (dataEnd > 0 && bytes[dataEnd - 1] === 0) dataEnd--;
-  const preallocated = p.config.wal_preallocate === true;
   let firstLostLsn = holding.first;
   let shortenedSegmentEndLsn: number | undefined;
   let record;

@@ -40,6 +40,8 @@ export interface LedgerEntry {
   loggedAtUs?: number;
   /** LSN of the frame holding its COMMIT buffer (several transactions may share one frame). */
   lsn?: number;
+  /** End of that frame (its LSN + header + payload): the log must reach it for the commit to replay. */
+  frameEndLsn?: number;
   /** Its position in the log order (COMMIT buffers in the order they were placed, within the epoch). */
   logPosition?: number;
   csn?: number;
@@ -68,6 +70,16 @@ export interface LedgerFrame {
   entryId: number | undefined;
 }
 
+/** The ledger's state when the machine crashed (Ledger.crashed), kept per epoch for the checker. */
+export interface CrashSnapshot {
+  atUs: number;
+  /** End of the last frame placed, and the durable LSN, at the crash: a flush was outstanding if placed > durable. */
+  placedLsn: number;
+  durableLsn: number;
+  /** Ledger.knownDurableLsn at the crash. */
+  knownDurableLsn: number;
+}
+
 /** Bound on entries one ledger keeps (a workload is small; this catches a runaway one). */
 export const LEDGER_ENTRIES_MAX = 1_000_000;
 
@@ -86,6 +98,8 @@ export class Ledger {
   private walFailedAt: number | undefined;
   /** The machine crashed in this epoch at this virtual time: answers arriving later reached no client. */
   private crashedAtUs: number | undefined;
+  /** Per crashed epoch, the state at the crash (startEpoch resets the live fields). */
+  private readonly crashSnapshots = new Map<number, CrashSnapshot>();
   /**
    * WAL segment size, when the harness tells it (walSegmentBytes): needed to follow the segment-switch
    * witness rule (knownDurableLsn).
@@ -172,7 +186,14 @@ export class Ledger {
    * 'committing' (they may or may not survive). The ledger's LSNs stay as they were at the crash.
    */
   crashed(atUs: number): void {
-    this.crashedAtUs ??= atUs;
+    if (this.crashedAtUs !== undefined) return;
+    this.crashedAtUs = atUs;
+    this.crashSnapshots.set(this.epochNow, { atUs, placedLsn: this.placedEndLsn, durableLsn: this.durableLsnNow, knownDurableLsn: this.knownDurable });
+  }
+
+  /** The state when epoch `epoch` crashed, if crashed() was called then. */
+  crashSnapshot(epoch: number): CrashSnapshot | undefined {
+    return this.crashSnapshots.get(epoch);
   }
 
   /** Virtual time of this epoch's crash, once crashed() was called. */
@@ -233,11 +254,14 @@ export class Ledger {
       const buffers = payload instanceof Uint8Array ? [payload] : payload;
       let bytes = 0;
       let firstEntry: LedgerEntry | undefined;
+      const committed: LedgerEntry[] = [];
       for (const buffer of buffers) {
         bytes += buffer.length;
         const entry = this.placed(buffer, frameLsns[i]!, atUs);
         firstEntry ??= entry;
+        if (entry?.lsn === frameLsns[i]) committed.push(entry);
       }
+      for (const e of committed) e.frameEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
       this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: bytes, entryId: firstEntry?.id });
       this.placedEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
       this.segmentPrepared(Math.floor(frameLsns[i]! / (this.walSegmentBytes ?? Number.POSITIVE_INFINITY)));
@@ -264,6 +288,7 @@ export class Ledger {
     for (const e of this.all) {
       if (e.epoch !== this.epochNow || e.lsn === undefined || e.lsn < lsn) continue;
       e.lsn = undefined;
+      e.frameEndLsn = undefined;
       e.logPosition = undefined;
       e.loggedAtUs = undefined;
       e.error = `${e.error ?? ''} (cleared from the log when it was rewound to LSN ${lsn})`.trim();
