@@ -34,11 +34,13 @@ import { RedoOp, type RedoOpCode } from './redo/redo-format.js';
 import type { CommitObserver, LogStats, RedoLogHandler } from './commit-group/redo-log-handler.js';
 import { createRedoLogHandler } from './commit-group/create-handler.js';
 import { WalWriter } from './wal/wal-writer.js';
-import { replayWal, type WalReplayReport } from './recovery/wal-replay.js';
+import type { WalReplayReport } from './recovery/wal-replay.js';
+import { recoverDirectory, witnessPath } from './recovery/recover.js';
+import { WitnessReason } from './wal/witness-format.js';
 import { Checkpointer, type CheckpointReport, type CheckpointStats, type CheckpointTuning } from './checkpoint/checkpointer.js';
 import { ChangeLog, CHANGE_LOG_ENTRIES_MAX_DEFAULT } from './checkpoint/change-log.js';
 import { PitrCatalog } from './admin/pitr.js';
-import { loadCheckpoint, type CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
+import type { CheckpointLoadReport } from './checkpoint/checkpoint-reader.js';
 import { InlineExecutor, boundedParallelism, type ExecutorFactory, type ExecutorKind } from './checkpoint/executor.js';
 import { ThreadExecutor } from './checkpoint/thread-executor.js';
 import { Errors, MotError, isFileSystemError } from './errors.js';
@@ -46,6 +48,10 @@ import { AccountCatalog, bindLogin } from './admin/accounts.js';
 import { StatsCollector, StatsReporter, teeObservers } from './admin/stats.js';
 import { executeSql, type SqlResult } from './sql/executor.js';
 import type { Transaction } from './transaction/transaction.js';
+import { CommitPacer } from './transaction/commit-pacer.js';
+import { applyDirectorySettings, readDirectorySettings, settingsOf, writeDirectorySettings, type DirectorySettings } from './config/directory-settings.js';
+import { parseSegmentFileName } from './wal/wal-format.js';
+import { CONTROL_FILE_NAME } from './checkpoint/checkpoint-format.js';
 
 /** Least time between two automatic probes for disk space after the WAL ran out of it. */
 export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
@@ -131,6 +137,7 @@ export interface RecoveryReport {
 export class Engine implements SessionHost {
   readonly locks = new LockTable();
   readonly redoEncoder: RedoEncoder;
+  readonly commitPacer: CommitPacer;
   log!: RedoLogHandler;
   private wal: WalWriter | undefined;
   private readonly sessions = new Set<Session>();
@@ -167,6 +174,7 @@ export class Engine implements SessionHost {
     ownsDisk: boolean,
   ) {
     this.redoEncoder = new RedoEncoder(config.redoBufferBytes);
+    this.commitPacer = new CommitPacer(clock);
     this.ownsDisk = ownsDisk;
   }
 
@@ -176,11 +184,21 @@ export class Engine implements SessionHost {
    * refused with 55006 naming the holder's pid while the first has not closed (or abandoned) it.
    */
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
-    const { config, warnings } = await resolveOptions(options);
+    const given = await resolveOptions(options);
     const warn = options.onWarning ?? ((w: ConfigWarning) => process.stderr.write(`WARNING: ${w.message}\n`));
-    for (const w of warnings) warn(w);
     const ownsDisk = options.disk === undefined;
-    const disk = options.disk ?? new RealDisk({ lanes: config.sockets, flusher: effectiveFlusher(config) });
+    const disk = options.disk ?? new RealDisk({ lanes: given.config.sockets, flusher: effectiveFlusher(given.config) });
+    // The directory's own settings win over the configuration for what its files depend on.
+    let recorded: DirectorySettings | undefined;
+    try {
+      recorded = await readDirectorySettings(disk, dir);
+    } catch (e) {
+      if (ownsDisk) await disk.close();
+      throw e;
+    }
+    const { config, warnings: directoryWarnings } = recorded === undefined ? { config: given.config, warnings: [] } : applyDirectorySettings(given.config, recorded, dir);
+    const warnings = [...given.warnings, ...directoryWarnings];
+    for (const w of warnings) warn(w);
     const clock = options.clock ?? new RealClock();
     const random = options.random ?? new SeededRandom(freshSeed());
     const pools = new ChunkPools({
@@ -190,7 +208,14 @@ export class Engine implements SessionHost {
     });
     const engine = new Engine(dir, config, warnings, disk, clock, random, new Catalog(pools), ownsDisk);
     try {
-      await engine.start(options.create ?? true, options.observer, options.unsafeTesting ?? {}, executorFactory(options, config, disk, clock), options.checkpointTuning ?? {});
+      await engine.start(
+        options.create ?? true,
+        options.observer,
+        options.unsafeTesting ?? {},
+        executorFactory(options, config, disk, clock),
+        options.checkpointTuning ?? {},
+        recorded !== undefined,
+      );
     } catch (e) {
       await engine.dirLock?.release();
       if (ownsDisk) await disk.close();
@@ -209,10 +234,16 @@ export class Engine implements SessionHost {
     unsafe: UnsafeTestingSwitches,
     executors: ExecutorFactory,
     tuning: CheckpointTuning,
+    settingsRecorded: boolean,
   ): Promise<void> {
     const t0 = this.clock.nowUs();
     await openDirectory(this.disk, this.dir, create);
     this.dirLock = await lockDirectory(this.disk, this.dir);
+    if (this.checkpointDir !== this.dir) await checkCheckpointDir(this.disk, this.checkpointDir);
+    // A new directory records its settings before any file that depends on them exists; one made
+    // before directory.json existed records the settings in force once recovery has read it with them.
+    const legacy = !settingsRecorded && (await this.holdsData());
+    if (!settingsRecorded && !legacy) await writeDirectorySettings(this.disk, this.dir, settingsOf(this.config), this.clock.wallMs());
     this.accounts = await AccountCatalog.load(this.disk, this.dir, this.clock);
     this.pitrs = await PitrCatalog.load(this.disk, this.dir, this.clock);
     // Dropped databases are remembered as long as a PITR window may reach back to them.
@@ -224,29 +255,27 @@ export class Engine implements SessionHost {
     }
     const walDir = this.walDir;
     const checkpointDir = this.checkpointDir;
-    if (checkpointDir !== this.dir) await checkCheckpointDir(this.disk, checkpointDir);
     // Cold start: the checkpoint, then the WAL after its LSN, skipping what it already holds.
-    const ckpt = await loadCheckpoint(this.disk, checkpointDir, this.catalog, this.clock, {
-      workers: this.config.checkpointRecoveryWorkers,
-      sockets: this.config.sockets,
-      executorFactory: executors,
-    });
-    const t1 = this.clock.nowUs();
     // Removals replayed from the WAL happened after the checkpoint: the next increment needs them.
     const changeLog = new ChangeLog(tuning.incrementRemovalsMax ?? CHANGE_LOG_ENTRIES_MAX_DEFAULT);
-    const wal = await replayWal(this.disk, walDir, this.catalog, this.clock, {
+    const recovered = await recoverDirectory(this.disk, this.catalog, this.clock, {
+      dir: this.dir,
+      checkpointDir,
+      walDir,
       segmentBytes: this.config.walSegmentBytes,
-      fromLsn: ckpt?.lsn ?? 0,
-      skipCsnAtOrBelow: ckpt?.csn ?? 0,
+      // A directory made before directory.json existed may hold a short preallocated segment.
+      preallocated: this.config.walPreallocate && !legacy,
       sockets: this.config.sockets,
+      recoveryWorkers: this.config.checkpointRecoveryWorkers,
+      executorFactory: executors,
       repairTornTail: true,
       onRowRemoved: (t, key, encodedKey, csn) => changeLog.rowRemoved(t, key, encodedKey, csn),
       onTableTruncated: (t, csn) => changeLog.tableReplaced(t, csn),
     });
+    const { checkpoint: ckpt, wal } = recovered;
     this.csn = Math.max(wal.maxCsn, ckpt?.csn ?? 0);
     this.txId = Math.max(wal.maxTxId, ckpt?.maxTxId ?? 0);
-    const t2 = this.clock.nowUs();
-    this.recoveryReport = { checkpoint: ckpt, wal, checkpointMs: (t1 - t0) / 1000, walMs: (t2 - t1) / 1000, elapsedMs: (t2 - t0) / 1000 };
+    this.recoveryReport = { checkpoint: ckpt, wal, checkpointMs: recovered.checkpointMs, walMs: recovered.walMs, elapsedMs: (this.clock.nowUs() - t0) / 1000 };
     if (mode !== 'off') {
       if (this.config.redoBufferBytes + 64 > this.config.walSegmentBytes) {
         throw Errors.invalidConfig('redo_buffer_size', `${this.config.redoBufferBytes} bytes must be smaller than wal_segment_size (${this.config.walSegmentBytes} bytes)`);
@@ -255,9 +284,15 @@ export class Engine implements SessionHost {
         segmentBytes: this.config.walSegmentBytes,
         preallocate: this.config.walPreallocate,
         endLsn: wal.end.endLsn,
+        witnessPath: witnessPath(this.dir),
+        witnessLsn: recovered.witness?.durableLsn ?? 0,
         unsafeSkipFsync: unsafe.skipFsync,
         unsafeIgnoreIoErrors: unsafe.ignoreIoErrors,
       });
+      // Everything up to the recovered end was read back (and is now synced): a later recovery must
+      // find at least that much.
+      await this.wal.syncRecoveredLog(ckpt?.lsn ?? 0);
+      await this.wal.recordWitness(wal.end.endLsn, WitnessReason.OPEN);
     }
     this.checkpoints = new Checkpointer({
       disk: this.disk,
@@ -278,6 +313,14 @@ export class Engine implements SessionHost {
     this.applyHook = this.checkpoints;
     const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
     this.log = this.checkpoints.wrap(handler);
+    if (legacy) await writeDirectorySettings(this.disk, this.dir, settingsOf(this.config), this.clock.wallMs());
+  }
+
+  /** Whether the directory already holds a WAL segment or a checkpoint control file. */
+  private async holdsData(): Promise<boolean> {
+    const names = await this.disk.list(this.walDir).catch(() => [] as string[]);
+    if (names.some((n) => parseSegmentFileName(n) !== undefined)) return true;
+    return this.disk.exists(joinPath(this.checkpointDir, CONTROL_FILE_NAME));
   }
 
   /** checkpoint_dir, or the data directory when it is empty. */
@@ -533,7 +576,16 @@ export class Engine implements SessionHost {
     this.statsReporter?.stop();
     for (const s of [...this.sessions]) s.close();
     try {
-      await this.log.close();
+      try {
+        await this.log.close();
+      } catch (e) {
+        // After a WAL failure in synchronous and group modes every acknowledged commit is durable and
+        // every other one was rejected: nothing is left to flush. Asynchronous mode may have
+        // acknowledged commits the log never got: close() says so by rejecting.
+        if (!(this.wal?.failed !== undefined && this.mode !== 'asynchronous')) throw e;
+      }
+      // A clean close: the whole log is durable, and a later recovery must find all of it.
+      if (this.wal !== undefined && this.wal.failed === undefined) await this.wal.recordWitness(this.wal.durableLsn, WitnessReason.CLEAN_CLOSE);
       await this.checkpoints.close();
     } finally {
       try {

@@ -68,6 +68,7 @@ export const SqlState = {
   duplicate_file: '58P02',
   system_error: '58000',
   wrong_object_type: '42809',
+  transaction_resolution_unknown: '08007',
 } as const;
 export type SqlStateName = keyof typeof SqlState;
 
@@ -231,6 +232,21 @@ export const Errors = {
       rc: 'RC_ERROR',
       sqlstate: diskFull ? 'disk_full' : 'io_error',
       message: `could not ${operation} redo log file "${file}": ${describeCause(cause)}; the transaction was not committed`,
+      cause,
+    });
+  },
+  /**
+   * The commit's redo may have reached the disk, but its durability could not be confirmed (an fsync
+   * that failed, or a failed write whose partial bytes could not be cleaned away): after recovery the
+   * transaction may be there or not (SQLSTATE 08007, transaction_resolution_unknown, as PostgreSQL
+   * reports a connection lost during COMMIT). Every other commit rejection means "not committed".
+   */
+  commitOutcomeUnknown(file: string, reason: string, cause?: unknown): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_SYSTEM_FAILURE',
+      rc: 'RC_ERROR',
+      sqlstate: 'transaction_resolution_unknown',
+      message: `the outcome of the commit is unknown: ${reason} (redo log file "${file}"${cause === undefined ? '' : `: ${describeCause(cause)}`}); after recovery the transaction may or may not be present`,
       cause,
     });
   },

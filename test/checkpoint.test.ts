@@ -71,8 +71,8 @@ describe('checkpoint: files, truncation, recovery', () => {
     expect(second.csn).toBeGreaterThan(first.csn);
     for (let i = 0; i < 20; i++) await update(w, e, 299 - i, 7n);
     const before = engineState(e);
-    // motsim.pid: the open engine's directory lock
-    expect(await sim(w, 'list', w.disk.list('/db'))).toEqual(['chkpt_2', 'mot.ctrl', 'motsim.pid', 'wal']);
+    // motsim.pid: the open engine's directory lock; directory.json and wal.witness: see docs/file-formats.md
+    expect(await sim(w, 'list', w.disk.list('/db'))).toEqual(['chkpt_2', 'directory.json', 'mot.ctrl', 'motsim.pid', 'wal', 'wal.witness']);
     const walFiles = (await sim(w, 'list wal', w.disk.list('/db/wal'))).filter((n) => n.endsWith('.wal'));
     const mb = 1024 * 1024;
     expect(walFiles[0]).toBe(`${(Math.floor(second.lsn / mb) * mb).toString(16).padStart(16, '0')}.wal`);

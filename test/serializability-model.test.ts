@@ -26,6 +26,7 @@ import { BYTES, FLOATS, INT32S, INT64S, PAIRS_TABLE, PAIR_BS, SCRATCH_TABLE, STR
 const MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
 const SESSIONS = 4;
 const RUNS = Number(process.env.MOTSIM_FC_RUNS ?? 150);
+const WAL_WRITER_DELAY_US = 1000;
 
 function config(mode: CrashTestMode): Record<string, string | number | boolean> {
   return {
@@ -33,7 +34,7 @@ function config(mode: CrashTestMode): Record<string, string | number | boolean> 
     enable_group_commit: mode === 'group',
     group_commit_size: 3,
     group_commit_timeout: '300us',
-    wal_writer_delay: '1ms',
+    wal_writer_delay: `${WAL_WRITER_DELAY_US}us`,
     wal_segment_size: '1MB',
     redo_buffer_size: '64KB',
   };
@@ -64,6 +65,7 @@ type Cmd = fc.AsyncCommand<Model, Real>;
 async function start(mode: CrashTestMode, seed: number): Promise<Real> {
   const world = SimWorld.create({ seed, machine: { sockets: 2, coresPerSocket: 2 } });
   const ledger = new Ledger();
+  ledger.walSegmentBytes = 1024 * 1024;
   const engine = await world.run('open', Engine.open(world.dir, world.engineOptions({ config: config(mode), observer: ledger.observer() })));
   for (const def of [TYPED_TABLE, PAIRS_TABLE, SCRATCH_TABLE]) await world.run(`create ${def.name}`, engine.createTable(def));
   await world.run('flush', engine.flush());
@@ -74,7 +76,7 @@ async function start(mode: CrashTestMode, seed: number): Promise<Real> {
     world,
     engine,
     ledger,
-    runner: new WorkloadRunner(ledger, sessions, world.clock, world.random, engine),
+    runner: new WorkloadRunner(ledger, sessions, world.clock, world.random, { engine, busy: (us) => world.scheduler.busyUs(us) }),
     sessions,
     open: new Map(),
     committing: new Set(),
@@ -86,13 +88,15 @@ async function start(mode: CrashTestMode, seed: number): Promise<Real> {
 /** Crash the machine, recover, and let the checker judge the incarnation that crashed. */
 async function crashAndCheck(r: Real): Promise<void> {
   const crashedEpoch = r.world.epoch;
+  const crashAtUs = r.world.scheduler.nowUs;
+  r.ledger.crashed(crashAtUs); // answers that arrive later reach no client
   r.world.crash(r.engine);
   r.open.clear();
   r.committing.clear();
   const world = r.world.restart({ faults: {} });
   const engine = await world.run('recover', Engine.open(world.dir, world.engineOptions({ config: config(r.mode), observer: r.ledger.observer() })));
   const state = readEngineState(engine);
-  const check = checkCrash({ mode: r.mode, ledger: r.ledger, epoch: crashedEpoch, base: r.base, recovery: { ok: true, state }, damage: [] });
+  const check = checkCrash({ mode: r.mode, ledger: r.ledger, epoch: crashedEpoch, base: r.base, recovery: { ok: true, state }, damage: [], crashAtUs, walWriterDelayUs: WAL_WRITER_DELAY_US });
   r.checks.push(check);
   expect(check.violations.map((v) => `${v.kind}: ${v.message}\n    ${v.entries.join('\n    ')}`).join('\n')).toBe('');
   r.ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
@@ -100,7 +104,7 @@ async function crashAndCheck(r: Real): Promise<void> {
   r.engine = engine;
   r.base = state;
   r.sessions = Array.from({ length: SESSIONS }, (_, core) => engine.openSession({ core }));
-  r.runner = new WorkloadRunner(r.ledger, r.sessions, world.clock, world.random, engine);
+  r.runner = new WorkloadRunner(r.ledger, r.sessions, world.clock, world.random, { engine, busy: (us) => world.scheduler.busyUs(us) });
 }
 
 /** Run one recorded operation; an error that ends the transaction (40001, a table gone) rolls it back. */
@@ -306,8 +310,9 @@ describe('model-based (fast-check): interleaved transactions over every column t
     it(`${mode}: ${RUNS} command sequences, checked after every crash and at the end`, async () => {
       const seed = process.env.MOTSIM_FC_SEED !== undefined ? Number(process.env.MOTSIM_FC_SEED) : undefined;
       const path = process.env.MOTSIM_FC_PATH;
+      const replayPath = process.env.MOTSIM_FC_COMMANDS;
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 0x7fff_ffff }), fc.commands(commands(), { maxCommands: 100, size: 'max' }), async (worldSeed, cmds) => {
+        fc.asyncProperty(fc.integer({ min: 0, max: 0x7fff_ffff }), fc.commands(commands(), { maxCommands: 100, size: 'max', ...(replayPath ? { replayPath } : {}) }), async (worldSeed, cmds) => {
           const real = await start(mode, worldSeed);
           await fc.asyncModelRun(() => ({ model: { open: new Set(), committing: new Set() }, real }), cmds);
           // Let every commit finish, then the final check: crash, recover, and judge the last incarnation.
@@ -338,8 +343,11 @@ describe('model-based (fast-check): interleaved transactions over every column t
 function replayReporter(mode: CrashTestMode) {
   return (details: fc.RunDetails<unknown>): void => {
     if (!details.failed) return;
+    const commandsPath = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[1] ?? ''))?.[1] ?? '';
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
-      `${fc.defaultReportMessage(details)}\nreplay: MOTSIM_FC_SEED=${details.seed} MOTSIM_FC_PATH=${details.counterexamplePath ?? ''} npx vitest run test/serializability-model.test.ts -t ${mode}`,
+      `${fc.defaultReportMessage(details)}\n${cause}\nreplay: MOTSIM_FC_SEED=${details.seed} MOTSIM_FC_PATH=${details.counterexamplePath ?? ''} ` +
+        `MOTSIM_FC_COMMANDS='${commandsPath}' npx vitest run test/serializability-model.test.ts -t ${mode}`,
     );
   };
 }

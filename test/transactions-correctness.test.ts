@@ -193,6 +193,21 @@ describe('defect 2: a unique secondary-index violation is refused before the red
   }
 });
 
+describe('a unique key a statement found free is validated at commit, even after the row moved off it (found by the oracle: asynchronous, seed 9200055)', () => {
+  for (const mode of MODE_NAMES) {
+    it(`${mode}: insert with u3, another transaction commits u3, update to u0: the first fails with 40001`, async () => {
+      const { e, run } = await manual(mode);
+      await run(e.createTable(USERS));
+      const t2 = e.openSession().begin();
+      t2.insert('users', { id: 9n, email: 'u3', team: 1 }); // "u3 is free"
+      await run(e.openSession().transaction((tx) => tx.insert('users', { id: 3n, email: 'u3', team: 1 })));
+      t2.update('users', 9n, { email: 'u0' }); // its claim moves off u3; what it saw does not change
+      await motError(run(t2.commit()), '40001');
+      await run(e.close());
+    });
+  }
+});
+
 describe('defect 4: write skew (validation skipped while another transaction held locks on rows it read)', () => {
   for (const mode of MODE_NAMES) {
     it(`${mode}: two transactions each read x and y and withdraw 100 from their own row: only one commits`, async () => {

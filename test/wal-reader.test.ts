@@ -432,6 +432,53 @@ describe('readWal: corruption', () => {
   });
 });
 
+describe('defect 9: a log that ends before a position known durable is damage, not a torn tail', () => {
+  // Three segments' worth of frames, each synced alone; a witness says the log was durable to its end.
+  const payloads = Array.from({ length: 12 }, (_, i) => new Uint8Array(200).fill(i + 1));
+
+  it('defect 9: a deleted last segment, a zeroed last segment and a cut inside the written log are corruption naming file and offset once a witness covers them', async () => {
+    const log = layout(payloads, SEG);
+    const lastFirst = Math.floor((log.endLsn - 1) / SEG) * SEG;
+    const known = { lsn: log.endLsn, source: 'a test witness' };
+    const damages: [string, (disk: MemDisk) => Promise<void>, number][] = [
+      ['deleted', (disk) => disk.remove(joinPath(WAL, segmentFileName(lastFirst))), lastFirst],
+      ['zeroed', async (disk) => {
+        const f = await disk.open(joinPath(WAL, segmentFileName(lastFirst)));
+        await f.write(0, new Uint8Array(SEG));
+      }, lastFirst],
+      ['cut', async (disk) => {
+        const f = await disk.open(joinPath(WAL, segmentFileName(lastFirst)));
+        await f.truncate(100);
+      }, log.frames.filter((f) => f.lsn >= lastFirst)[0]!.lsn],
+    ];
+    for (const [what, damage, endLsn] of damages) {
+      const disk = await diskWith(log);
+      await damage(disk);
+      // Without knowledge, it reads as a shorter log (a torn or clean end): nothing tells it apart.
+      const blind = await readWal(disk, WAL, { segmentBytes: SEG });
+      expect(blind.end.endLsn, what).toBe(endLsn);
+      const err = await corruptionOf(readWal(disk, WAL, { segmentBytes: SEG, durableAtLeast: known }));
+      const at = fileAndOffset(endLsn, SEG);
+      expect(err.message, what).toContain(`corrupt data in "${at.file}" at offset ${at.offset}`);
+      expect(err.message, what).toMatch(/durable up to LSN \d+ at least \(a test witness\)/);
+      if (what === 'deleted') expect(err.message).toContain('this segment file is missing');
+      // A witness at or below the end accepts it.
+      expect((await readWal(disk, WAL, { segmentBytes: SEG, durableAtLeast: { lsn: endLsn, source: 'w' } })).end.endLsn).toBe(endLsn);
+    }
+  });
+
+  it('defect 9: a preallocated segment shorter than the segment size is corruption, whatever its bytes', async () => {
+    const log = layout(payloads.slice(0, 3), SEG); // one segment, its tail zeros
+    const disk = await diskWith(log);
+    const f = await disk.open(joinPath(WAL, segmentFileName(0)));
+    await f.truncate(SEG - 256); // only zeros are cut: the bytes cannot tell
+    expect((await readWal(disk, WAL, { segmentBytes: SEG })).end).toEqual({ kind: 'clean', endLsn: log.endLsn });
+    const err = await corruptionOf(readWal(disk, WAL, { segmentBytes: SEG, preallocated: true }));
+    expect(err.message).toContain(`corrupt data in "${joinPath(WAL, segmentFileName(0))}" at offset ${SEG - 256}`);
+    expect(err.message).toMatch(/shorter than the segment size .* preallocated/);
+  });
+});
+
 describe('truncateTornTail', () => {
   it('keeps a copy of the bytes cut, zero-fills the segment, removes later segments; the log then reads clean', async () => {
     await fc.assert(

@@ -90,6 +90,10 @@ export class CommitTracker implements RedoLogHandler {
     return this.inner.flush();
   }
 
+  placeBuffered(): void {
+    this.inner.placeBuffered?.();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -1,5 +1,6 @@
 // `motsim inspect DIR`: print what src/tools/inspect.ts finds in a data directory (read-only):
-// control file, checkpoints, WAL segments and what a cold start would do.
+// settings, control file, checkpoints, WAL segments and what a cold start would do (recovery itself,
+// run into a scratch catalog, so it refuses exactly what recovery refuses).
 
 import { RealDisk } from '../io/real-disk.js';
 import { loadMotConf } from '../config/config.js';
@@ -9,7 +10,7 @@ export async function inspectCommand(dir: string, o: { conf?: string; json?: boo
   const conf = o.conf ? (await loadMotConf(o.conf)).config : undefined;
   const disk = new RealDisk();
   try {
-    const report = await inspectDataDir(disk, dir, { checkpointDir: conf?.checkpointDir, segmentBytes: conf?.walSegmentBytes });
+    const report = await inspectDataDir(disk, dir, { checkpointDir: conf?.checkpointDir, segmentBytes: conf?.walSegmentBytes, config: conf });
     process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatInspectReport(report) + '\n');
   } finally {
     await disk.close();
@@ -19,6 +20,11 @@ export async function inspectCommand(dir: string, o: { conf?: string; json?: boo
 export function formatInspectReport(r: InspectReport): string {
   const lines: string[] = [`data directory ${r.dir}`];
   if (r.inUseByPid !== undefined) lines.push(`in use by process ${r.inUseByPid}: read without its lock, so this may be changing (a torn tail may be a write in progress)`);
+  lines.push(
+    r.settings
+      ? `settings (directory.json): wal_segment_size ${mb(r.settings.wal_segment_size)}, wal_preallocate ${r.settings.wal_preallocate}`
+      : 'settings: no directory.json (a directory made before it existed, or not a data directory)',
+  );
   const c = r.control;
   if (r.controlProblem) lines.push(`control file: DAMAGED (${r.controlProblem})`);
   else if (!c) lines.push('control file: none (no checkpoint yet)');
@@ -41,12 +47,16 @@ export function formatInspectReport(r: InspectReport): string {
   for (const s of w.segments) lines.push(`  ${s.name}: LSN ${s.firstLsn}.., ${mb(s.bytes)}`);
   if (w.tornCopies.length > 0) lines.push(`  copies of torn tails cut earlier: ${w.tornCopies.join(', ')}`);
   const v = r.recovery;
-  const from = v.checkpointId === undefined ? 'no checkpoint: an empty start, WAL from LSN 0' : `load checkpoint ${v.checkpointId}, then the WAL from LSN ${v.fromLsn}`;
+  const from =
+    v.checkpointId === undefined
+      ? 'no checkpoint: an empty start, WAL from LSN 0'
+      : `load checkpoint ${v.checkpointId}${v.checkpointRows === undefined ? '' : ` (${v.checkpointRows} rows)`}, then the WAL from LSN ${v.fromLsn}`;
   lines.push(`recovery would: ${from}`);
   if (v.end) {
     const end = v.end.kind === 'torn' ? `TORN tail at LSN ${v.end.endLsn} (${v.end.tornBytes} bytes would be cut, a copy kept: ${v.end.reason})` : `clean end at LSN ${v.end.endLsn}`;
     lines.push(`  replay ${v.frames} WAL frame(s) (${mb(v.walBytes)}): ${v.transactionsToReplay} transaction(s) to apply, ${v.transactionsSkipped} already in the checkpoint, ${v.transactionsIncomplete} incomplete (dropped)`);
     lines.push(`  log end: ${end}`);
+    if (v.durableAtLeast) lines.push(`  known durable up to LSN ${v.durableAtLeast.lsn}: ${v.durableAtLeast.source}`);
   } else if (!v.error) lines.push('  no WAL segment: nothing to replay');
   if (v.error) lines.push(`  PROBLEM: ${v.error}`);
   lines.push('(nothing was changed)');

@@ -5,6 +5,7 @@ import { joinPath } from '../io/disk.js';
 import { requireDirectory } from '../io/require-directory.js';
 import { loadMotConf } from '../config/config.js';
 import { inferSegmentBytes } from '../tools/inspect.js';
+import { readDirectorySettings } from '../config/directory-settings.js';
 import { parseSegmentFileName } from '../wal/wal-format.js';
 import { dumpWal, formatWalDumpRecord } from '../tools/waldump.js';
 import { alignTable } from '../bench/bench-suite.js';
@@ -29,7 +30,7 @@ export async function walDumpCommand(dir: string, o: WalDumpOptions): Promise<vo
     // No lock is taken (like pg_waldump): a running engine may be appending while this reads.
     const holder = await disk.directoryLockHolder(dir);
     if (holder) process.stderr.write(`motsim waldump: note: ${dir} is in use by process ${holder.pid}; the log may be growing while it is read\n`);
-    const segmentBytes = await segmentBytesOf(disk, walDir, o.conf);
+    const segmentBytes = await segmentBytesOf(disk, dir, walDir, o.conf);
     const dump = await dumpWal(disk, walDir, segmentBytes, { txId: o.tx, table: o.table, fromLsn: o.fromLsn, toLsn: o.toLsn });
     if (o.json) {
       process.stdout.write(JSON.stringify(o.stats ? { stats: dump.stats, end: dump.end } : dump, null, 2) + '\n');
@@ -49,8 +50,13 @@ export async function walDumpCommand(dir: string, o: WalDumpOptions): Promise<vo
   }
 }
 
-/** The segment size: from --conf, else inferred from the segment files (see inferSegmentBytes). */
-async function segmentBytesOf(disk: Disk, walDir: string, conf: string | undefined): Promise<number> {
+/**
+ * The segment size: the directory's own (directory.json), else from --conf, else inferred from the
+ * segment files (see inferSegmentBytes) for a directory made before directory.json existed.
+ */
+async function segmentBytesOf(disk: Disk, dir: string, walDir: string, conf: string | undefined): Promise<number> {
+  const recorded = await readDirectorySettings(disk, dir);
+  if (recorded) return recorded.wal_segment_size;
   if (conf) return (await loadMotConf(conf)).config.walSegmentBytes;
   const segments: { firstLsn: number; bytes: number }[] = [];
   for (const name of await disk.list(walDir)) {

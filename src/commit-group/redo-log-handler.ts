@@ -46,6 +46,11 @@ export interface RedoLogHandler {
   commit(buffers: Uint8Array[], socket: number): Promise<void> | undefined;
   /** Make everything handed over so far durable (flush_table, close). */
   flush(): Promise<void>;
+  /**
+   * Place every buffer handed over so far in the log now, in the caller's synchronous step (a
+   * checkpoint's PREPARE); absent when commit() always places at once or waits for durability.
+   */
+  placeBuffered?(): void;
   /** Flush and stop timers. */
   close(): Promise<void>;
   /** Stop timers without flushing (a simulated crash). */

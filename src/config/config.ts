@@ -112,7 +112,12 @@ export async function loadMotConf(path: string): Promise<ResolvedConfig> {
 /** The flusher actually used: `auto` resolves by mode (measured; see docs/architecture.md). */
 export function effectiveFlusher(c: EngineConfig): Exclude<WalFlusher, 'auto'> {
   if (c.walFlusher !== 'auto') return c.walFlusher;
-  return loggingMode(c) === 'synchronous' ? 'committer' : 'socket-threads';
+  const mode = loggingMode(c);
+  // Asynchronous: nobody waits for the flush, so it must not block the main thread (committer), and
+  // the first flush after opening must not wait for a worker thread to start (socket-threads):
+  // libuv's thread pool has neither cost (docs/architecture.md, "Threads").
+  if (mode === 'asynchronous') return 'thread-pool';
+  return mode === 'synchronous' ? 'committer' : 'socket-threads';
 }
 
 export function loggingMode(c: EngineConfig): LoggingMode {

@@ -124,7 +124,7 @@ export const PARAMETERS: readonly ParameterSpec[] = [
     doc: 'A commit group is written at the latest this long after it opened.' },
   { name: 'wal_writer_delay', kind: 'duration', field: 'walWriterDelayUs', default: '200 ms',
     origin: 'postgresql.conf', min: MS_US, max: 10 * S_US, bareUnit: 'ms',
-    doc: 'Interval of the background flush behind asynchronous commit (loss window: up to 3x this).' },
+    doc: 'Interval of the background flush behind asynchronous commit (loss window: up to 3x this while the disk keeps up; a commit waits while an acknowledged one older than 2x this is not yet durable).' },
   { name: 'async_redo_buffer_size_max', kind: 'size', field: 'asyncRedoBufferBytesMax', default: '64 MB',
     origin: 'motsim', min: MB, max: 4 * GB, bareUnit: 'bytes',
     doc: 'Bound on redo buffered in asynchronous mode; committers wait (back-pressure) beyond it.' },
@@ -137,7 +137,7 @@ export const PARAMETERS: readonly ParameterSpec[] = [
     doc: 'Allocate a WAL segment at its full size when it is created, so appends never grow the file.' },
   { name: 'wal_flusher', kind: 'enum', field: 'walFlusher', default: 'auto', origin: 'motsim',
     values: ['auto', 'committer', 'thread-pool', 'socket-threads'],
-    doc: 'Which thread writes and flushes redo on the real disk: the committing thread itself (no thread hop), libuv\'s thread pool, or one pinned piscina worker per simulated socket; auto = committer in synchronous mode, socket-threads in group and asynchronous modes. See docs/architecture.md for what each costs here.' },
+    doc: 'Which thread writes and flushes redo on the real disk: the committing thread itself (no thread hop), libuv\'s thread pool, or one pinned piscina worker per simulated socket; auto = committer in synchronous mode, socket-threads in group mode, thread-pool in asynchronous mode. See docs/architecture.md for what each costs here.' },
   // ---- Checkpoint and recovery ----
   { name: 'checkpoint_dir', kind: 'string', field: 'checkpointDir', default: '', origin: 'mot.conf',
     doc: "Directory of checkpoints; empty means the data directory. Must exist (checked by the engine)." },

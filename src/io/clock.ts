@@ -18,6 +18,14 @@ export interface Clock {
   setTimer(delayUs: Micros, fn: () => void): Timer;
   /** Resolve after `delayUs` microseconds. */
   sleepUs(delayUs: Micros): Promise<void>;
+  /**
+   * Resolve once the event loop has had a turn: timers that are due and I/O completions run first.
+   * A chain of promises that only ever awaits already-settled work runs as microtasks and starves
+   * every timer; code that may loop like that (the commit path) awaits this now and then. Real time:
+   * setImmediate (no minimum delay, unlike a 0 ms timer); virtual time: an event at the current time,
+   * queued after the events already due.
+   */
+  yieldToEventLoop(): Promise<void>;
 }
 
 /** Real time: performance.now() and setTimeout (whose resolution is about 1 ms). */
@@ -34,5 +42,8 @@ export class RealClock implements Clock {
   }
   sleepUs(delayUs: Micros): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, Math.max(0, delayUs / 1000)));
+  }
+  yieldToEventLoop(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -1,5 +1,8 @@
 // A socket's pinned flusher thread (run by piscina, one thread per simulated socket): writes one
 // group's bytes at their WAL position and fdatasyncs, as one request. Keeps its file descriptors open.
+// A failure is returned, not thrown: an Error crossing the thread boundary loses its `code` and
+// `syscall` (ENOSPC would reach the engine as a bare EIO-like failure), so the fields travel as data
+// and real-disk.ts rebuilds the error (flushFailure).
 
 import fs from 'node:fs';
 
@@ -28,12 +31,37 @@ function fdFor(path: string): number {
   return fd;
 }
 
-export default function flush(task: FlushTask): number {
-  const fd = fdFor(task.path);
-  let done = 0;
-  while (done < task.data.length) {
-    done += fs.writeSync(fd, task.data, done, task.data.length - done, task.offset + done);
+/** What a failed flush returns: the Node error's fields. */
+export interface FlushFailure {
+  failed: true;
+  message: string;
+  code?: string;
+  syscall?: string;
+  errno?: number;
+  path?: string;
+}
+
+export default function flush(task: FlushTask): number | FlushFailure {
+  try {
+    const fd = fdFor(task.path);
+    let done = 0;
+    while (done < task.data.length) {
+      done += fs.writeSync(fd, task.data, done, task.data.length - done, task.offset + done);
+    }
+    fs.fdatasyncSync(fd);
+    return done;
+  } catch (e) {
+    const { message, code, syscall, errno, path } = e as NodeJS.ErrnoException;
+    // A descriptor whose write or sync failed is not trusted again (fsyncgate): reopen next time.
+    const fd = fds.get(task.path);
+    if (fd !== undefined) {
+      fds.delete(task.path);
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already unusable
+      }
+    }
+    return { failed: true, message: String(message), code, syscall, errno, path: path ?? task.path };
   }
-  fs.fdatasyncSync(fd);
-  return done;
 }

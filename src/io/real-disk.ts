@@ -11,6 +11,7 @@ import { parentDir } from './disk.js';
 import type { DirectoryLock, DirectoryLockHolder } from './directory-lock.js';
 import { lockRealDirectory, realDirectoryLockHolder } from './real-directory-lock.js';
 import { workerUrl } from './worker-url.js';
+import type { FlushFailure } from './flush-worker.js';
 
 export type Flusher = 'committer' | 'thread-pool' | 'socket-threads';
 
@@ -157,7 +158,8 @@ class RealFile implements DiskFile {
       await this.write(offset, data);
       await this.sync();
     } else {
-      await this.disk.lanePool(lane! % this.disk.lanes).run({ path: this.path, offset, data });
+      const result = (await this.disk.lanePool(lane! % this.disk.lanes).run({ path: this.path, offset, data })) as number | FlushFailure;
+      if (typeof result !== 'number') throw flushFailure(result);
     }
   }
 
@@ -170,6 +172,16 @@ class RealFile implements DiskFile {
     this.closed = true;
     fs.closeSync(this.fd);
   }
+}
+
+/** A flusher thread's failure as the Node error it was: `code`, `syscall`, `errno`, `path` kept. */
+export function flushFailure(f: FlushFailure): NodeJS.ErrnoException {
+  const error = new Error(f.message) as NodeJS.ErrnoException;
+  if (f.code !== undefined) error.code = f.code;
+  if (f.syscall !== undefined) error.syscall = f.syscall;
+  if (f.errno !== undefined) error.errno = f.errno;
+  if (f.path !== undefined) error.path = f.path;
+  return error;
 }
 
 export function writeFullySync(fd: number, data: Uint8Array, offset: number): void {

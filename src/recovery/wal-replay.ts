@@ -28,6 +28,10 @@ export interface WalReplayOptions {
   sockets: number;
   /** Cut a torn tail (keeping a copy of the bytes). false: only report it (inspect, waldump). */
   repairTornTail: boolean;
+  /** Segments are preallocated: a short one is damage (ReadWalOptions.preallocated). */
+  preallocated?: boolean;
+  /** An LSN the log was durable up to: ending before it is damage (ReadWalOptions.durableAtLeast). */
+  durableAtLeast?: { lsn: number; source: string };
   /** Point-in-time recovery: replay only the commits this accepts (others are counted as skipped). */
   includeCommit?: (csn: number, commitWallMs: number) => boolean;
   /** Told of each row removed and table truncated by replay (the next incremental checkpoint needs them). */
@@ -55,7 +59,7 @@ export interface WalReplayReport {
 
 export async function replayWal(disk: Disk, walDir: string, catalog: Catalog, clock: Clock, opts: WalReplayOptions): Promise<WalReplayReport> {
   const t0 = clock.nowUs();
-  const scan = await readWal(disk, walDir, { segmentBytes: opts.segmentBytes, fromLsn: opts.fromLsn });
+  const scan = await readWal(disk, walDir, { segmentBytes: opts.segmentBytes, fromLsn: opts.fromLsn, preallocated: opts.preallocated, durableAtLeast: opts.durableAtLeast });
   const replayer = new Replayer(catalog, opts);
   for (const frame of scan.frames) {
     if (frame.type !== FrameType.REDO) continue;

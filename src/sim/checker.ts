@@ -4,6 +4,7 @@
 // lost tail was not, and that nothing was acknowledged after the WAL failed. Pure: no engine, no I/O.
 
 import type { LoggingMode } from '../config/config.js';
+import { ASYNC_BACK_PRESSURE_DELAYS } from '../commit-group/async-handler.js';
 import { isMotError } from '../errors.js';
 import { FRAME_HEADER_BYTES, parseSegmentFileName } from '../wal/wal-format.js';
 import type { FaultRecord } from './faults.js';
@@ -33,7 +34,21 @@ export type ViolationKind =
   /** A read returned a row of another key, or a scan a row outside its range or out of order (any transaction). */
   | 'wrong-row-returned'
   /** The simulation stopped making progress in virtual time. */
-  | 'simulation-hang';
+  | 'simulation-hang'
+  /**
+   * Asynchronous mode lost an acknowledged commit older than its documented loss bound (see
+   * checkAsyncLossBound): the background flush was starved or acknowledgements outran it.
+   */
+  | 'async-loss-bound-exceeded'
+  /** Sessions kept the thread busy past the commit path's yield bound: timers could not run. */
+  | 'event-loop-starved'
+  /**
+   * A commit whose client was told it failed (any rejection but 08007, outcome unknown) is in the
+   * recovered state: a failed write left redo that recovery replayed.
+   */
+  | 'rejected-commit-recovered'
+  /** `motsim inspect` (inspectDataDir) judged the crashed directory otherwise than recovery did. */
+  | 'inspect-disagrees-with-recovery';
 
 export interface Violation {
   kind: ViolationKind;
@@ -51,6 +66,17 @@ export interface Damage {
   /** Inside the CRC-covered bytes of a frame known durable: recovery must report it. */
   insideDurableFrame: boolean;
   detail: string;
+  /**
+   * Damage at the log's end (crash-test faults wal-truncate, wal-delete-last, wal-zero-last): the
+   * first LSN of the log the fault destroyed. Everything from it on is gone.
+   */
+  firstLostLsn?: number;
+  /** Ledger.knownDurableLsn at the crash: the LSN recovery can know was durable, by the documented rules. */
+  knownDurableLsn?: number;
+  /** The fault shortened a preallocated segment ending at this LSN (recovery reads it if replay starts below). */
+  shortenedSegmentEndLsn?: number;
+  /** The fault destroyed log bytes the engine had reported durable, or shortened a preallocated segment: a report is allowed. */
+  destroyedDurable?: boolean;
 }
 
 /** What recovery did: every table and row it brought back, and the LSN its WAL replay started from (a checkpoint's, or 0). */
@@ -65,6 +91,10 @@ export interface CrashCheckInput {
   base: ModelDb;
   recovery: RecoveryOutcome;
   damage: readonly Damage[];
+  /** Virtual time of the crash (the asynchronous loss bound is measured back from it). */
+  crashAtUs?: number;
+  /** wal_writer_delay in µs: with crashAtUs, asynchronous mode's loss bound is checked. */
+  walWriterDelayUs?: number;
 }
 
 export interface CrashCheckResult {
@@ -77,6 +107,8 @@ export interface CrashCheckResult {
   ackedLost: number;
   /** Of ackedLost, those the mode allowed to lose (never reported durable before the crash). */
   ackedLostAllowed: number;
+  /** Acknowledged, absent after recovery, and destroyed by end damage no witness covered (not in ackedLost). */
+  ackedLostToDamage: number;
   /** Handed to the log but not acknowledged at the crash, yet recovered. */
   survivedUnacked: number;
   /** Transactions of the epoch in the log order, and how many recovery kept (undefined: no prefix matched). */
@@ -110,6 +142,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     mustSurvive: must.length,
     ackedLost: 0,
     ackedLostAllowed: 0,
+    ackedLostToDamage: 0,
     survivedUnacked: 0,
     logLength: log.length,
     prefixLength: undefined,
@@ -133,27 +166,108 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   }
   // Frames below the checkpoint recovery started from are not needed any more: damage there may go unread.
   const from = input.recovery.replayedFromLsn ?? 0;
-  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame && d.lsn !== undefined && d.lsn >= from);
+  // End damage destroys the log from its first lost LSN on: a bit flip there is gone with it.
+  const endLostFrom = Math.min(...input.damage.map((d) => d.firstLostLsn ?? Number.POSITIVE_INFINITY));
+  const frameEndAt = (lsn: number): number => {
+    const f = ledger.frames.find((x) => lsn >= x.lsn && lsn < x.lsn + FRAME_HEADER_BYTES + x.payloadBytes);
+    return f === undefined ? lsn + 1 : f.lsn + FRAME_HEADER_BYTES + f.payloadBytes;
+  };
+  const protectedDamage = input.damage.filter((d) => d.insideDurableFrame && d.lsn !== undefined && d.lsn >= from && frameEndAt(d.lsn) <= endLostFrom);
   if (protectedDamage.length > 0) {
     const d = protectedDamage[0]!;
     add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
   }
 
+  // End damage: required reports; and from the first destroyed LSN on, losses are the fault's (allowed).
+  let excusedFromLsn = Number.POSITIVE_INFINITY;
+  for (const d of input.damage) {
+    if (d.firstLostLsn === undefined) continue;
+    excusedFromLsn = Math.min(excusedFromLsn, d.firstLostLsn);
+    if (endDamageMustBeReported(d, from)) {
+      add(
+        'damage-not-reported',
+        `recovery accepted a log whose end was destroyed from LSN ${d.firstLostLsn} (${d.detail}), although ` +
+          (d.shortenedSegmentEndLsn !== undefined && d.shortenedSegmentEndLsn > from ? 'a preallocated segment it read was shortened' : `LSN ${d.knownDurableLsn} was known durable`),
+        [],
+      );
+    }
+  }
+  // A commit whose frame ends past the first destroyed LSN is gone with it (frames may hold several).
+  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (e.frameEndLsn ?? e.lsn + 1) > excusedFromLsn;
+  const mustKept = must.filter((e) => !excused(e));
   const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [])] as const));
-  const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, must);
+  const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, mustKept);
   result.prefixLength = match.prefixLength;
   if (match.prefixLength === undefined) {
-    reportNoPrefix(match, log, changes, must, add);
+    reportNoPrefix(match, log, changes, mustKept, add);
   } else {
     const kept = new Set(log.slice(0, match.prefixLength));
     for (const e of acked) {
       if (kept.has(e)) continue;
+      if (excused(e)) {
+        result.ackedLostToDamage++;
+        continue;
+      }
       result.ackedLost++;
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
     for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
+    const resurrected = [...kept].filter((e) => e.outcome === 'rejected' && !e.outcomeUnknown);
+    if (resurrected.length > 0) {
+      add(
+        'rejected-commit-recovered',
+        `${resurrected.length} commit(s) of epoch ${epoch} rejected as not committed are in the recovered state (the recovered rows are the log's first ${match.prefixLength} transactions); only 08007 (outcome unknown) may survive`,
+        resurrected,
+      );
+    }
+    const snapshot = ledger.crashSnapshot(epoch);
+    const crashAtUs = input.crashAtUs ?? snapshot?.atUs;
+    if (mode === 'asynchronous' && crashAtUs !== undefined && input.walWriterDelayUs !== undefined) {
+      const lost = acked.filter((e) => !kept.has(e) && !excused(e));
+      // The ledger's state at the crash (Ledger.crashed), else as it stands (the caller has not started the next epoch).
+      const flushOutstanding = snapshot !== undefined ? snapshot.placedLsn > snapshot.durableLsn : ledger.placedLsn > ledger.durableLsn;
+      checkAsyncLossBound(lost, epochEntries, flushOutstanding, crashAtUs, input.walWriterDelayUs, add);
+    }
   }
   return result;
+}
+
+/** Loss-window multiple of wal_writer_delay a lost commit may fall in when nothing is in flight (PostgreSQL's). */
+export const ASYNC_LOSS_WINDOW_DELAYS = 3;
+
+/**
+ * Asynchronous mode's documented loss bound (docs/architecture.md, "The asynchronous loss bound"),
+ * with X the crash, D = wal_writer_delay and B = ASYNC_BACK_PRESSURE_DELAYS x D: an acknowledged commit
+ * c lost at the crash was acknowledged at most 3 x D before X, or else (a flush in flight, or failed)
+ * a round of redo was placed and not durable at X, and no commit called more than B after c's
+ * acknowledgement was acknowledged before X (back-pressure: acknowledgements never outrun a stalled
+ * flush by more than B).
+ */
+function checkAsyncLossBound(
+  lost: LedgerEntry[],
+  epochEntries: LedgerEntry[],
+  flushOutstanding: boolean,
+  crashAtUs: number,
+  delayUs: number,
+  add: (kind: ViolationKind, message: string, entries: LedgerEntry[]) => void,
+): void {
+  const windowUs = ASYNC_LOSS_WINDOW_DELAYS * delayUs;
+  const backPressureUs = ASYNC_BACK_PRESSURE_DELAYS * delayUs;
+  const acks = epochEntries.filter((e) => e.ackAtUs !== undefined && e.commitCalledAtUs !== undefined && e.ackAtUs <= crashAtUs);
+  for (const c of lost) {
+    if (crashAtUs - c.ackAtUs! <= windowUs) continue;
+    const outran = acks.find((d) => d.commitCalledAtUs! > c.ackAtUs! + backPressureUs);
+    if (flushOutstanding && outran === undefined) continue;
+    const why = !flushOutstanding
+      ? `no flush was in flight at the crash, so the background writer should have flushed it within ${windowUs}us`
+      : `tx#${outran!.id}, called ${Math.round(outran!.commitCalledAtUs! - c.ackAtUs!)}us after it, was acknowledged although ${backPressureUs}us of back-pressure should have held it`;
+    add(
+      'async-loss-bound-exceeded',
+      `tx#${c.id} was acknowledged ${Math.round(crashAtUs - c.ackAtUs!)}us before the crash at ${Math.round(crashAtUs)}us and lost, more than ${ASYNC_LOSS_WINDOW_DELAYS} x wal_writer_delay (${windowUs}us): ${why}`,
+      outran ? [c, outran] : [c],
+    );
+    return;
+  }
 }
 
 /** Recovery threw: fine only as a corruption report (RC_PANIC, XX001) when a bit flipped in the WAL. */
@@ -169,9 +283,25 @@ function checkRecoveryError(
     return;
   }
   result.corruptionReported = true;
-  if (damage.length === 0) {
+  if (!damage.some(reportAllowed)) {
     add('false-corruption-report', `recovery reported corruption although no durable byte was damaged (only unflushed writes were lost or torn): ${describe(error)}`, []);
   }
+}
+
+/** A bit flip in a WAL file, or end damage that destroyed durable bytes: recovery may report corruption. */
+function reportAllowed(d: Damage): boolean {
+  return d.firstLostLsn === undefined || d.destroyedDurable === true;
+}
+
+/**
+ * End damage recovery must report, by the documented rules: the destroyed range from where replay
+ * starts reaches below an LSN a witness says was durable, or a preallocated segment recovery reads
+ * was shortened. Otherwise it cannot be told from a crash's torn tail, and its loss is allowed.
+ */
+export function endDamageMustBeReported(d: Damage, replayedFromLsn: number): boolean {
+  if (d.firstLostLsn === undefined) return false;
+  if (d.knownDurableLsn !== undefined && Math.max(d.firstLostLsn, replayedFromLsn) < d.knownDurableLsn) return true;
+  return d.shortenedSegmentEndLsn !== undefined && d.shortenedSegmentEndLsn > replayedFromLsn;
 }
 
 /** No commit issued after the WAL failed with EIO may be acknowledged (read-only until reopened; disk full may resume). */

@@ -9,7 +9,7 @@ import { resolveConfig, type ConfigInput } from '../config/config.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { Errors, isMotError } from '../errors.js';
 import { joinPath } from '../io/disk.js';
-import { segmentFileName, FRAME_HEADER_BYTES } from '../wal/wal-format.js';
+import { segmentFileName, parseSegmentFileName, FRAME_HEADER_BYTES } from '../wal/wal-format.js';
 import { SimHangError } from './scheduler.js';
 import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
 import { digestImage, type DurableImage } from './sim-disk.js';
@@ -19,25 +19,63 @@ import { ModelDb } from './model.js';
 import { readEngineState } from './engine-state.js';
 import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
 import { CHECKED_TABLE, WorkloadRunner, type Workload } from './workload.js';
-import { defaultWorkload } from './default-workload.js';
+import { defaultWorkload, tightLoopWorkload } from './default-workload.js';
+import { COMMIT_YIELD_INTERVAL_US } from '../transaction/commit-pacer.js';
+import { inspectDataDir, type InspectReport } from '../tools/inspect.js';
 
 export type CrashTestMode = 'synchronous' | 'group' | 'asynchronous';
 export const CRASH_TEST_MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
 
 /** Faults by their command-line names; each maps to a SimDisk fault or a crash placement. */
-export type FaultName = 'lost-tail' | 'torn' | 'zero-tail' | 'bitflip' | 'fsyncgate' | 'enospc' | 'crash-between-steps' | 'crash-in-recovery';
-export const FAULT_NAMES: readonly FaultName[] = ['lost-tail', 'torn', 'zero-tail', 'bitflip', 'fsyncgate', 'enospc', 'crash-between-steps', 'crash-in-recovery'];
+export type FaultName =
+  | 'lost-tail'
+  | 'torn'
+  | 'zero-tail'
+  | 'bitflip'
+  | 'fsyncgate'
+  | 'enospc'
+  | 'crash-between-steps'
+  | 'crash-in-recovery'
+  | 'config-change'
+  | 'wal-truncate'
+  | 'wal-delete-last'
+  | 'wal-zero-last';
+export const FAULT_NAMES: readonly FaultName[] = [
+  'lost-tail',
+  'torn',
+  'zero-tail',
+  'bitflip',
+  'fsyncgate',
+  'enospc',
+  'crash-between-steps',
+  'crash-in-recovery',
+  'config-change',
+  'wal-truncate',
+  'wal-delete-last',
+  'wal-zero-last',
+];
+/** Damage at the log's end, drawn at most one per crash. */
+const END_DAMAGE_FAULTS: readonly FaultName[] = ['wal-truncate', 'wal-delete-last', 'wal-zero-last'];
 
 /** One line per fault, for --help and the README. */
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
   'lost-tail': 'at a crash, a WAL file loses all its unflushed writes whatever the crash model (lostUnflushedTail)',
   torn: 'at a crash, the last surviving unflushed write is cut at a sector boundary (tornWrite)',
   'zero-tail': 'at a crash, an extended file keeps its size but the new bytes read as zeros (zeroFilledTail)',
-  bitflip: 'after a crash, one bit flips inside a durable WAL frame: recovery must report corruption (XX001)',
+  bitflip:
+    'after a crash, one bit flips inside a durable WAL frame (recovery must report corruption, XX001) or, half the time when there is one, in a checkpoint file (recovery must refuse it or load it right, and inspect must agree)',
   fsyncgate: 'an fdatasync fails with EIO and drops the dirty pages (fsyncFailureDropsDirtyPages)',
   enospc: 'the disk fills up mid-append: writes past a quota fail with ENOSPC (diskFull; WAL not preallocated)',
   'crash-between-steps': 'the crash comes just before a random disk operation instead of at a random time',
   'crash-in-recovery': 'a second crash hits recovery itself (e.g. while it cuts a torn tail), then recovery runs again',
+  'wal-truncate':
+    'after a crash, the WAL segment holding the log\'s end is cut inside the written log (a file system losing the end of a file after a crash, as ext4 delayed allocation did, Launchpad 317781; a backup that copied the segment mid-write): recovery must report it when a witness or preallocation shows durable bytes were cut',
+  'wal-delete-last':
+    'after a crash, the last WAL segment(s) holding data are deleted (an operator or cleanup script "freeing space" in the WAL directory, as with PostgreSQL\'s pg_xlog): recovery must report it when a witness covers them',
+  'wal-zero-last':
+    'after a crash, the last WAL segment holding data reads as zeros, its size kept (XFS "NULL bytes after crash"; an SSD losing its mapping table at a power cut, Zheng et al., FAST 2013): recovery must report it when a witness covers it',
+  'config-change':
+    'the directory is reopened with another wal_segment_size and wal_preallocate than it was made with, as a CLI run without the directory\'s --conf does (its segment 0 grew to 16 MB and the original configuration refused it)',
 };
 
 export interface CrashTestOptions {
@@ -63,7 +101,10 @@ export interface CrashTestOptions {
   exhaustive?: boolean;
   /** Exhaustive mode: try only this crash point (to replay one). */
   crashPoint?: number;
-  /** Your workload (default: defaultWorkload(), smaller in exhaustive mode). */
+  /**
+   * Your workload. Default: per scenario, drawn with equal chance, defaultWorkload() (sessions with
+   * think time) or tightLoopWorkload() (sessions that never yield); defaultWorkload() in exhaustive mode.
+   */
   workload?: Workload;
   /** Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. */
   config?: ConfigInput;
@@ -111,9 +152,13 @@ export interface CrashTestSummary {
     lostInUnflushedWindow: number;
     /** In flight at the crash (not acknowledged) yet recovered: allowed. */
     recoveredUnacknowledged: number;
+    /** Acknowledged, then destroyed by end damage (wal-truncate, -delete-last, -zero-last) no witness covered: allowed, not in lost. */
+    lostToUndetectableDamage: number;
   };
   corruptionReported: number;
   tornTailsCut: number;
+  /** Scenarios by built-in workload: sessions with think time, sessions that never yield. */
+  workloads: { thinkTime: number; tightLoop: number };
   violations: ViolationReport[];
   elapsedMs: number;
   /** sha256 over every scenario's ledger hash and final durable disk digest: same seed, same fingerprint. */
@@ -131,6 +176,8 @@ interface Settings {
   crashes: number;
   crashWindowUs: number;
   workload: Workload;
+  /** The built-in workload whose sessions never yield (drawn per scenario unless the workload is given). */
+  tightWorkload: Workload;
   customWorkload: boolean;
   config: ConfigInput;
   machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
@@ -168,7 +215,8 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashTestSum
     commits: tally.commits,
     corruptionReported: tally.corruptionReported,
     tornTailsCut: tally.tornTailsCut,
-    violations: tally.violations,
+    workloads: tally.workloads,
+    violations: tally.violations.slice(0, s.violationsMax),
     elapsedMs: performance.now() - t0,
     fingerprint: tally.fingerprint.digest('hex'),
     replay: replayCommand(s, options.seed, s.runs),
@@ -202,6 +250,7 @@ function resolveSettings(o: CrashTestOptions): Settings {
     crashes,
     crashWindowUs: window,
     workload: o.workload ?? defaultWorkload(o.exhaustive ? { transactionsPerSession: 3 } : {}),
+    tightWorkload: tightLoopWorkload(),
     customWorkload: o.workload !== undefined,
     config: o.config ?? {},
     machine: o.machine ?? {},
@@ -217,9 +266,10 @@ class Tally {
   crashes = 0;
   recoveries = 0;
   faults: Record<string, number> = {};
-  commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0 };
+  commits = { acknowledged: 0, promisedDurable: 0, lost: 0, lostInUnflushedWindow: 0, recoveredUnacknowledged: 0, lostToUndetectableDamage: 0 };
   corruptionReported = 0;
   tornTailsCut = 0;
+  workloads = { thinkTime: 0, tightLoop: 0 };
   violations: ViolationReport[] = [];
   readonly fingerprint = createHash('sha256');
 
@@ -240,7 +290,20 @@ interface Plan {
   config: ConfigInput;
   /** wal_segment_size in force (to locate bit flips in the log). */
   segmentBytes: number;
+  /** wal_writer_delay in force (the asynchronous loss bound). */
+  walWriterDelayUs: number;
+  /** The workload of this scenario, and whether it is the tight loop. */
+  workload: Workload;
+  tightLoop: boolean;
+  /** The machine: the given one; random scenarios without a given disk draw a slow one now and then. */
+  machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
 }
+
+/**
+ * Chance that a random scenario without a given disk runs on 'hdd' instead of 'nvme': flushes far
+ * longer than wal_writer_delay, so asynchronous back-pressure (and slow group flushes) are exercised.
+ */
+const SLOW_DISK_PROBABILITY = 0.15;
 
 function plan(s: Settings, seed: number): Plan {
   const rnd = new SeededRandom((seed ^ 0x9e3779b9) >>> 0);
@@ -253,11 +316,23 @@ function plan(s: Settings, seed: number): Plan {
     wal_writer_delay: '1ms',
     wal_segment_size: '1MB',
     redo_buffer_size: '64KB',
-    // ENOSPC mid-append needs appends that grow the file.
-    wal_preallocate: s.faults.has('enospc') ? false : rnd.chance(0.5),
+    // ENOSPC mid-append needs appends that grow the file: with 'enospc', preallocation is rarer.
+    wal_preallocate: rnd.chance(s.faults.has('enospc') ? 0.25 : 0.5),
     ...s.config,
   };
-  return { rnd, model, config, segmentBytes: resolveConfig(config).config.walSegmentBytes };
+  const resolved = resolveConfig(config).config;
+  const tightLoop = !s.customWorkload && !s.options.exhaustive && rnd.chance(0.5);
+  const slowDisk = s.machine.disk === undefined && !s.options.exhaustive && rnd.chance(SLOW_DISK_PROBABILITY);
+  return {
+    rnd,
+    model,
+    config,
+    segmentBytes: resolved.walSegmentBytes,
+    walWriterDelayUs: resolved.walWriterDelayUs,
+    workload: tightLoop ? s.tightWorkload : s.workload,
+    tightLoop,
+    machine: slowDisk ? { ...s.machine, disk: 'hdd' } : s.machine,
+  };
 }
 
 /** Faults of the disk during one incarnation, drawn from the scenario's plan. */
@@ -300,8 +375,16 @@ async function runUntil<T>(world: SimWorld, promise: Promise<T>, stop: () => boo
   return out;
 }
 
-function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger): Promise<Engine> {
-  return Engine.open(world.dir, world.engineOptions({ config: p.config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger, config: ConfigInput = p.config): Promise<Engine> {
+  return Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+}
+
+/**
+ * 'config-change': the configuration a restart opens the directory with, another segment size and
+ * preallocation than the directory was made with; the directory's own settings (directory.json) must win.
+ */
+function changedConfig(p: Plan): ConfigInput {
+  return { ...p.config, wal_segment_size: p.segmentBytes === 1024 * 1024 ? '2MB' : '1MB', wal_preallocate: p.config.wal_preallocate !== true };
 }
 
 function openSessions(engine: Engine, world: SimWorld) {
@@ -313,21 +396,109 @@ function openSessions(engine: Engine, world: SimWorld) {
 function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
   const files = world.disk.snapshotDurable().files;
   const pathOf = (lsn: number): string => joinPath(world.dir, 'wal', segmentFileName(lsn - (lsn % segmentBytes)));
-  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn && files.has(pathOf(f.lsn)));
+  // The frame's bytes must be in the file (end damage earlier may have removed a segment a later epoch re-created).
+  const inFile = (f: { lsn: number; payloadBytes: number }): boolean => (files.get(pathOf(f.lsn))?.length ?? 0) >= (f.lsn % segmentBytes) + FRAME_HEADER_BYTES + f.payloadBytes;
+  const durable = ledger.frames.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= ledger.durableLsn && inFile(f));
   if (durable.length === 0) return;
   const f = durable[rnd.int(durable.length)]!;
   const lsn = f.lsn + rnd.int(FRAME_HEADER_BYTES + f.payloadBytes);
   world.disk.injectBitFlip(pathOf(lsn), (lsn % segmentBytes) * 8 + rnd.int(8));
 }
 
-/** Take a checkpoint every `everyUs` of virtual time until `stopped()` (crash or end of the incarnation). */
-function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stopped: () => boolean): void {
+/** Flip one bit of a durable checkpoint file (mot.ctrl or a file of a chkpt_* directory); false if there is none. */
+function flipBitInCheckpoint(world: SimWorld, rnd: Random): boolean {
+  const files = [...world.disk.snapshotDurable().files]
+    .filter(([path, bytes]) => bytes.length > 0 && (path === joinPath(world.dir, 'mot.ctrl') || path.startsWith(joinPath(world.dir, 'chkpt_'))))
+    .map(([path]) => path)
+    .sort();
+  if (files.length === 0) return false;
+  world.disk.injectBitFlip(files[rnd.int(files.length)]!);
+  return true;
+}
+
+/**
+ * At most one fault damaging the log's end at rest, after the crash: cut the segment holding the log's
+ * end inside the written log, delete it (and any later one), or zero it. Returns what it destroyed,
+ * located in the log, with what the ledger's witness rules say recovery can know (checker.ts decides
+ * whether recovery had to report it).
+ */
+function damageLogEnd(s: Settings, p: Plan, world: SimWorld, ledger: Ledger): Damage[] {
+  const kinds = END_DAMAGE_FAULTS.filter((f) => s.faults.has(f));
+  if (kinds.length === 0 || !p.rnd.chance(s.faultProbability / 2)) return [];
+  const kind = kinds[p.rnd.int(kinds.length)]! as EndDamageFault;
+  return injectLogEndDamage(world, ledger, kind, p.rnd, p.segmentBytes, p.config.wal_preallocate === true);
+}
+
+export type EndDamageFault = 'wal-truncate' | 'wal-delete-last' | 'wal-zero-last';
+
+/**
+ * Damage the log's end at rest (after a crash, before the restart): cut the WAL segment holding the
+ * log's end at a random offset inside its data, delete it (and any later segment), or zero it.
+ * Returns the damage located in the log, with what the ledger says recovery can know
+ * (Ledger.knownDurableLsn); checkCrash decides whether recovery had to report it. [] when no segment
+ * holds data. `preallocated`: the directory's wal_preallocate.
+ */
+export function injectLogEndDamage(world: SimWorld, ledger: Ledger, kind: EndDamageFault, rnd: Random, segmentBytes: number, preallocated: boolean): Damage[] {
+  const p = { rnd, segmentBytes };
+  const walDir = joinPath(world.dir, 'wal');
+  const files = world.disk.snapshotDurable().files;
+  const segments = [...files.keys()]
+    .map((path) => ({ path, first: path.startsWith(`${walDir}/`) ? parseSegmentFileName(path.slice(walDir.length + 1)) : undefined }))
+    .filter((x): x is { path: string; first: number } => x.first !== undefined && x.first % p.segmentBytes === 0)
+    .sort((a, b) => a.first - b.first);
+  const holding = [...segments].reverse().find((x) => files.get(x.path)!.some((b) => b !== 0));
+  if (holding === undefined) return [];
+  const bytes = files.get(holding.path)!;
+  let dataEnd = bytes.length;
+  while (dataEnd > 0 && bytes[dataEnd - 1] === 0) dataEnd--;
+  let firstLostLsn = holding.first;
+  let shortenedSegmentEndLsn: number | undefined;
+  let record;
+  if (kind === 'wal-truncate') {
+    const length = p.rnd.int(dataEnd);
+    firstLostLsn = holding.first + length;
+    if (preallocated && length < bytes.length) shortenedSegmentEndLsn = holding.first + p.segmentBytes;
+    record = world.disk.injectTruncate(holding.path, length);
+  } else if (kind === 'wal-zero-last') {
+    record = world.disk.injectZero(holding.path, 0, bytes.length);
+  } else {
+    for (const x of segments.filter((x) => x.first > holding.first).reverse()) world.disk.injectRemove(x.path);
+    record = world.disk.injectRemove(holding.path);
+  }
+  return [
+    {
+      path: holding.path,
+      fileOffset: firstLostLsn - holding.first,
+      lsn: firstLostLsn,
+      insideDurableFrame: false,
+      detail: `${kind}: ${record.detail}`,
+      firstLostLsn,
+      knownDurableLsn: ledger.knownDurableLsn,
+      shortenedSegmentEndLsn,
+      destroyedDurable: firstLostLsn < ledger.durableLsn || shortenedSegmentEndLsn !== undefined,
+    },
+  ];
+}
+
+/** Create the checked table through the ledger (a recorded DDL statement), then flush it. */
+async function createCheckedTable(ledger: Ledger, world: SimWorld, engine: Engine): Promise<string> {
+  const result = await new WorkloadRunner(ledger, [], world.clock, world.random, { engine }).createTable(CHECKED_TABLE);
+  await engine.flush();
+  return result;
+}
+
+/**
+ * Take a checkpoint every `everyUs` of virtual time until `stopped()` (crash or end of the incarnation).
+ * A completed checkpoint witnesses its L0 (its control file's lastReplayLsn is at least that).
+ */
+function checkpointLoop(world: SimWorld, engine: Engine, everyUs: number, stopped: () => boolean, ledger: Ledger): void {
   void (async () => {
     // Bounded: the world stops being run after its crash, and each turn waits everyUs > 0.
     while (!stopped()) {
       await world.clock.sleepUs(everyUs);
       if (stopped()) return;
-      await engine.checkpoint().catch(() => undefined);
+      const report = await engine.checkpoint().catch(() => undefined);
+      if (report !== undefined) ledger.witnessed(report.lsn);
     }
   })();
 }
@@ -348,9 +519,15 @@ async function recoverAndCheck(
   damage: Damage[],
   tally: Tally,
   report: (kind: ViolationKind, message: string, entries?: string[]) => void,
+  crashAtUs: number,
 ): Promise<Epoch | undefined> {
   let world = crashed.restart({ faults: {} });
   let opened: RunUntil<Engine>;
+  const config = s.faults.has('config-change') && p.rnd.chance(s.faultProbability) ? changedConfig(p) : p.config;
+  if (config !== p.config) tally.faults['configChange'] = (tally.faults['configChange'] ?? 0) + 1;
+  // What `motsim inspect` says of the crashed directory, to compare with what recovery does.
+  const inspected = await runUntil(world, inspectDataDir(world.disk, world.dir, { config: resolveConfig(config).config, clock: world.clock }), () => false);
+  let recoveryCrashed = false;
   if (s.faults.has('crash-in-recovery') && p.rnd.chance(s.faultProbability)) {
     // A second power cut at one of recovery's own disk operations, then recovery runs again.
     const at = world.disk.operationCount + p.rnd.int(CRASH_OPERATION_WINDOW);
@@ -362,17 +539,18 @@ async function recoverAndCheck(
         w.crash(undefined, p.model);
       }
     });
-    opened = await runUntil(w, openEngine(w, s, p, ledger), () => hit);
+    opened = await runUntil(w, openEngine(w, s, p, ledger, config), () => hit);
     unsubscribe();
     if (hit) {
+      recoveryCrashed = true;
       if (opened.value) void opened.value.abandon();
       tally.crashes++;
       tally.countFaults(w.disk.faultLog.records);
       world = w.restart({ faults: {} });
-      opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+      opened = await runUntil(world, openEngine(world, s, p, ledger, config), () => false);
     }
   } else {
-    opened = await runUntil(world, openEngine(world, s, p, ledger), () => false);
+    opened = await runUntil(world, openEngine(world, s, p, ledger, config), () => false);
   }
   tally.recoveries++;
   let outcome: RecoveryOutcome;
@@ -381,29 +559,66 @@ async function recoverAndCheck(
     report('simulation-hang', `recovery made no progress in virtual time (scheduler: ${world.scheduler.pendingWaits().join('; ') || 'no events left'})`);
     return undefined;
   }
+  if (!recoveryCrashed) checkInspect(inspected, opened, report);
   if (opened.error !== undefined) {
     outcome = { ok: false, error: opened.error };
   } else {
     engine = opened.value!;
-    try {
-      outcome = { ok: true, state: readEngineState(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
-    } catch (e) {
-      report('acknowledged-commit-lost', `the checked table is missing after recovery: ${isMotError(e) ? e.toLine() : String(e)}`);
-      return undefined;
-    }
+    outcome = { ok: true, state: readEngineState(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
   }
-  const check = checkCrash({ mode: s.mode, ledger, epoch: crashed.epoch, base, recovery: outcome, damage });
+  const check = checkCrash({ mode: s.mode, ledger, epoch: crashed.epoch, base, recovery: outcome, damage, crashAtUs, walWriterDelayUs: p.walWriterDelayUs });
   tally.commits.acknowledged += check.acked;
   tally.commits.promisedDurable += check.mustSurvive;
   tally.commits.lost += check.ackedLost;
   tally.commits.lostInUnflushedWindow += check.ackedLostAllowed;
   tally.commits.recoveredUnacknowledged += check.survivedUnacked;
+  tally.commits.lostToUndetectableDamage += check.ackedLostToDamage;
   if (check.corruptionReported) tally.corruptionReported++;
   for (const v of check.violations) report(v.kind, v.message, v.entries);
   if (!outcome.ok || engine === undefined) return undefined;
   if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
+  if (!outcome.state.has(CHECKED_TABLE.name)) {
+    // End damage no witness covered took the checked table's creation with it (the check allowed
+    // it, or reported it): the scenario has nothing left to run.
+    void engine.abandon();
+    return undefined;
+  }
   ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
   return { world, engine, base: outcome.state };
+}
+
+/**
+ * `motsim inspect` must refuse a directory exactly when recovery does, with recovery's own error (it
+ * runs recovery itself, into a scratch catalog, changing nothing).
+ */
+function checkInspect(inspected: RunUntil<InspectReport>, opened: RunUntil<Engine>, report: (kind: ViolationKind, message: string) => void): void {
+  if (!inspected.settled || inspected.error !== undefined) {
+    report('inspect-disagrees-with-recovery', `inspect failed on the crashed directory: ${describe(inspected.error ?? 'hang')}`);
+    return;
+  }
+  const refusal = inspected.value!.recovery.error;
+  const recoveryError = opened.error === undefined ? undefined : isMotError(opened.error) ? opened.error.message : String(opened.error);
+  if (recoveryError === undefined && refusal !== undefined) {
+    report('inspect-disagrees-with-recovery', `inspect says recovery would refuse the directory (${refusal}), but recovery accepted it`);
+  } else if (recoveryError !== undefined && !(refusal ?? '').includes(recoveryError)) {
+    report('inspect-disagrees-with-recovery', `recovery refused the directory (${recoveryError}), inspect said ${refusal === undefined ? 'it was fine' : `otherwise: ${refusal}`}`);
+  }
+}
+
+/**
+ * The commit path lets the event loop turn at least every COMMIT_YIELD_INTERVAL_US (CommitPacer): no
+ * event may have waited past its due time longer than that plus one transaction's CPU per session
+ * (each may finish the transaction it is in before parking) and one more.
+ */
+function checkEventLoop(world: SimWorld, runner: WorkloadRunner, report: (kind: ViolationKind, message: string) => void): void {
+  const boundUs = COMMIT_YIELD_INTERVAL_US + (runner.sessions.length + 1) * runner.cpuUsMax;
+  const lateUs = world.scheduler.lateUsMax;
+  if (lateUs > boundUs) {
+    report(
+      'event-loop-starved',
+      `an event ran ${Math.round(lateUs)}us after it was due while sessions committed (bound: ${COMMIT_YIELD_INTERVAL_US}us + ${runner.sessions.length + 1} x ${runner.cpuUsMax}us of transaction CPU): the commit path did not let timers run`,
+    );
+  }
 }
 
 // ---- random scenarios ----
@@ -420,32 +635,40 @@ async function randomScenario(s: Settings, index: number, seed: number, tally: T
 
 async function randomScenarioRun(s: Settings, index: number, seed: number, tally: Tally, ledger: Ledger, last: { world?: SimWorld }): Promise<void> {
   const p = plan(s, seed);
+  ledger.walSegmentBytes = p.segmentBytes;
   let crashEpoch = 0;
   const report = reporter(s, tally, index, seed, () => crashEpoch, undefined);
-  let world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  let world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
   last.world = world;
   tally.scenarios++;
+  if (!s.customWorkload) tally.workloads[p.tightLoop ? 'tightLoop' : 'thinkTime']++;
   const setup = await runUntil(world, openEngine(world, s, p, ledger), () => false);
   if (!setup.settled || setup.error !== undefined) return report('recovery-failed', `opening a fresh engine failed: ${String(setup.error ?? 'hang')}`);
   let engine = setup.value!;
-  const created = await runUntil(world, engine.createTable(CHECKED_TABLE).then(() => engine.flush()), () => false);
-  if (!created.settled || created.error !== undefined) return report('recovery-failed', `creating the checked table failed: ${String(created.error ?? 'hang')}`);
+  // The checked table's creation is in the ledger like any DDL: end damage may take it away too.
   ledger.startEpoch(0, 0);
-  let base = readEngineState(engine);
+  const created = await runUntil(world, createCheckedTable(ledger, world, engine), () => false);
+  if (!created.settled || created.error !== undefined || created.value !== 'acked') {
+    return report('recovery-failed', `creating the checked table failed: ${String(created.error ?? created.value ?? 'hang')}`);
+  }
+  let base = ModelDb.empty();
 
-  for (let c = 0; c < s.crashes; c++) {
+  for (let c = 0; c < s.crashes && tally.violations.length < s.violationsMax; c++) {
     crashEpoch = world.epoch;
     const faultLogStart = world.disk.faultLog.records.length;
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
-    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, engine);
     const w = world;
-    if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped);
-    const done = s.workload(runner);
+    const runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, { engine, busy: (us) => w.scheduler.busyUs(us) });
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(w, engine, s.checkpointEveryUs, () => runner.stopped, ledger);
+    const done = p.workload(runner);
     let crashed = false;
+    let crashAtUs = 0;
     const crashNow = (): void => {
       if (crashed) return;
       crashed = true;
+      crashAtUs = w.scheduler.nowUs;
       runner.stopped = true;
+      ledger.crashed(crashAtUs);
       w.crash(engine, p.model);
     };
     let ran: RunUntil<void>;
@@ -465,11 +688,17 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
     if (ran.hung && !crashed) return report('simulation-hang', `the workload made no progress in virtual time at ${Math.round(w.scheduler.nowUs)}us: ${w.scheduler.pendingWaits().join('; ') || 'no events left'}`);
     crashNow();
     tally.crashes++;
-    if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
+    checkEventLoop(w, runner, report);
+    if (s.faults.has('bitflip') && p.rnd.chance(s.faultProbability)) {
+      // Half the time in a checkpoint file when there is one: recovery must refuse it or load it
+      // right (the prefix check), and inspect must agree with recovery.
+      if (!(p.rnd.chance(0.5) && flipBitInCheckpoint(w, p.rnd))) flipBitInLog(w, ledger, p.rnd, p.segmentBytes);
+    }
+    const endDamage = damageLogEnd(s, p, w, ledger);
     const faultRecords = w.disk.faultLog.records.slice(faultLogStart);
     tally.countFaults(faultRecords);
-    const damage = locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes);
-    const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report);
+    const damage = [...locateBitFlips(faultRecords, ledger, joinPath(w.dir, 'wal'), p.segmentBytes), ...endDamage];
+    const next = await recoverAndCheck(s, p, w, ledger, base, damage, tally, report, crashAtUs);
     if (next === undefined) return;
     ({ world, engine, base } = next);
     last.world = world;
@@ -491,7 +720,7 @@ async function exhaustiveScenario(s: Settings, index: number, seed: number, tall
 
 /** A data directory holding the checked table (created and flushed on a healthy disk), and its state. */
 async function setupImage(s: Settings, p: Plan, seed: number): Promise<{ image: DurableImage; state: ModelDb }> {
-  const world = SimWorld.create({ seed, machine: { ...s.machine, crashModel: p.model } });
+  const world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
   const engine = await world.run('setup: open', openEngine(world, s, p, new Ledger()));
   await world.run('setup: create table', engine.createTable(CHECKED_TABLE));
   const state = readEngineState(engine);
@@ -516,17 +745,21 @@ async function crashPoint(
   const image = setup.image;
   const p = plan(s, seed);
   const ledger = new Ledger();
+  ledger.walSegmentBytes = p.segmentBytes;
   const report = reporter(s, tally, index, seed, () => 0, crashAt);
-  const world = SimWorld.fromImage({ seed, machine: { ...s.machine, crashModel: p.model } }, image);
+  const world = SimWorld.fromImage({ seed, machine: { ...p.machine, crashModel: p.model } }, image);
   world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
   let crashed = false;
+  let crashAtUs = 0;
   let engine: Engine | undefined;
   let runner: WorkloadRunner | undefined;
   let point = 0;
   const atPoint = (): void => {
     if (point++ !== crashAt || crashed) return;
     crashed = true;
+    crashAtUs = world.scheduler.nowUs;
     if (runner) runner.stopped = true;
+    ledger.crashed(crashAtUs);
     world.crash(engine, p.model);
   };
   world.disk.onOperation(atPoint);
@@ -543,10 +776,10 @@ async function crashPoint(
     engine = opened.value!;
     ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
     base = readEngineState(engine);
-    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, engine);
+    runner = new WorkloadRunner(ledger, openSessions(engine, world), world.clock, world.random, { engine, busy: (us) => world.scheduler.busyUs(us) });
     const r = runner;
-    if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped);
-    const ran = await runUntil(world, s.workload(runner), () => crashed);
+    if (s.checkpointEveryUs !== undefined) checkpointLoop(world, engine, s.checkpointEveryUs, () => r.stopped, ledger);
+    const ran = await runUntil(world, p.workload(runner), () => crashed);
     if (ran.settled && ran.error !== undefined) {
       report('recovery-failed', `the workload failed (an engine assertion?): ${describe(ran.error)}`);
       return 0;
@@ -565,12 +798,14 @@ async function crashPoint(
   tally.scenarios++;
   if (!crashed) {
     crashed = true;
+    crashAtUs = world.scheduler.nowUs;
+    ledger.crashed(crashAtUs);
     world.crash(engine, p.model);
   }
   tally.crashes++;
   tally.countFaults(world.disk.faultLog.records);
   const damage = locateBitFlips(world.disk.faultLog.records, ledger, joinPath(world.dir, 'wal'), p.segmentBytes);
-  const next = await recoverAndCheck(s, p, world, ledger, base, damage, tally, report);
+  const next = await recoverAndCheck(s, p, world, ledger, base, damage, tally, report, crashAtUs);
   if (next) void next.engine.abandon();
   tally.fold(ledger, next?.world ?? world);
   return crashAt;
@@ -630,8 +865,10 @@ export function formatCrashTestSummary(r: CrashTestSummary): string {
     `  faults injected: ${faults || 'none'}`,
     `  commits acknowledged ${c.acknowledged}, promised durable ${c.promisedDurable}, lost ${c.lost}` +
       (r.mode === 'asynchronous' ? ` (${c.lostInUnflushedWindow} inside the unflushed window, allowed)` : ' (must be 0)') +
-      `, recovered though unacknowledged ${c.recoveredUnacknowledged}`,
+      `, recovered though unacknowledged ${c.recoveredUnacknowledged}` +
+      (c.lostToUndetectableDamage > 0 ? `, destroyed by end damage no witness covered ${c.lostToUndetectableDamage} (allowed)` : ''),
     `  corruption reported ${r.corruptionReported}, torn tails cut ${r.tornTailsCut}`,
+    ...(r.workloads.thinkTime + r.workloads.tightLoop > 0 ? [`  workloads: ${r.workloads.thinkTime} with think time, ${r.workloads.tightLoop} whose sessions never yield`] : []),
     `  violations: ${r.violations.length}`,
   ];
   for (const v of r.violations) lines.push('', ...formatViolation(v));

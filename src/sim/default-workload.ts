@@ -81,13 +81,15 @@ export interface DefaultWorkloadOptions {
   bigTransactionProbability?: number;
   /** Padding of a small transaction's rows, at most (default 600 bytes: frames cross sectors). */
   padBytesMax?: number;
-  /** Think time before each transaction, at most (default 200 µs). */
-  thinkUsMax?: number;
   /**
-   * Whether sessions never yield between transactions (a tight `await commit()` loop, no think
-   * time): 'never', 'always', or 'random' (default: drawn once per run, half of the runs).
+   * Think time before each transaction, at most (default 200 µs). 0: none at all, and no pause inside
+   * transactions either: the session never sleeps (a tight `await commit()` loop; it yields only
+   * where the engine makes it). See tightLoopWorkload().
    */
-  tightLoop?: 'never' | 'always' | 'random';
+  thinkUsMax?: number;
+  /** CPU each transaction costs its session's thread, µs, drawn uniformly (default 0: none). */
+  cpuUsMin?: number;
+  cpuUsMax?: number;
   /** Share of transactions on the typed, pairs and scratch tables rather than the checked table (default 0.6; 0: only the checked table). */
   mixedShare?: number;
   /** Chance that a session runs a DDL statement instead of a transaction (default 0.04). */
@@ -107,37 +109,44 @@ export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload 
   const ddlP = options.ddlProbability ?? 0.04;
   const thinkMax = options.thinkUsMax ?? 200;
   const rollbackP = options.rollbackProbability ?? 0.05;
+  const cpuMin = options.cpuUsMin ?? 0;
+  const cpuMax = Math.max(cpuMin, options.cpuUsMax ?? 0);
+  // A session that never sleeps: it yields only where the engine makes it (its commit pacer).
+  const tight = thinkMax === 0;
   return async (ctx) => {
     const r = ctx.random;
-    const tight = options.tightLoop === 'always' || ((options.tightLoop ?? 'random') === 'random' && r.chance(0.5));
     if (mixedShare > 0) await ensureTables(ctx);
     const loop = async (session: Session): Promise<void> => {
       for (let i = 0; i < perSession && !ctx.stopped; i++) {
-        if (!tight) {
-          await ctx.sleepUs(r.int(thinkMax + 1));
-          if (ctx.stopped) return;
-        }
+        if (!tight) await ctx.sleepUs(r.int(thinkMax + 1));
+        if (ctx.stopped) return;
         if (mixedShare > 0 && r.chance(ddlP)) {
           await randomDdl(ctx, r);
           continue;
         }
         const rollback = r.chance(rollbackP);
+        const cpu = cpuMax > 0 ? cpuMin + r.int(cpuMax - cpuMin + 1) : 0;
+        const work = (): void => {
+          if (cpu > 0 && !rollback) ctx.cpuUs(cpu); // a rolled-back transaction's work is not modelled
+        };
         if (r.chance(mixedShare)) {
-          // Waits between operations let other sessions commit inside this transaction's lifetime.
-          // Mostly short, now and then as long as a group-commit timeout: long enough for a
-          // conflicting transaction to commit and be applied in the middle of this one.
-          const pause = (): Promise<void> => ctx.sleepUs(tight ? 0 : r.chance(0.8) ? r.int(40) : r.int(1500));
-          // The hot-row shapes wait as long as a commit takes, tight loop or not: that is their point.
-          const longPause = (): Promise<void> => ctx.sleepUs(r.int(1500));
+          // Waits between operations let other sessions commit inside this transaction's lifetime:
+          // mostly short, now and then as long as a group-commit timeout, and for the hot-row shapes
+          // always as long as a commit takes (that is their point). A tight loop never sleeps, so
+          // its transactions only interleave where the engine yields.
+          const pause = (): Promise<void> | undefined => (tight ? undefined : ctx.sleepUs(r.chance(0.8) ? r.int(40) : r.int(1500)));
+          const longPause = (): Promise<void> | undefined => (tight ? undefined : ctx.sleepUs(r.int(1500)));
           const body = mixedTransaction(r, new Set(ctx.tableNames()), pause, longPause);
           await ctx.transaction(session, async (tx) => {
             await body(tx);
+            work();
             return rollback ? 'rollback' : undefined;
           });
         } else {
           const body = checkedTableTransaction(r, options);
           await ctx.transaction(session, (tx) => {
             body(tx);
+            work();
             return rollback ? 'rollback' : undefined;
           });
         }
@@ -145,6 +154,16 @@ export function defaultWorkload(options: DefaultWorkloadOptions = {}): Workload 
     };
     await Promise.all(ctx.sessions.map(loop));
   };
+}
+
+/**
+ * Sessions that never yield: each runs `transactionsPerSession` (default 150) transactions back to
+ * back, `await commit()` after `await commit()` with no think time, each costing its thread 5-15 µs
+ * of CPU. In asynchronous mode a commit resolves through microtasks only, so nothing but the engine
+ * itself (its CommitPacer and back-pressure) lets timers such as the background flush run.
+ */
+export function tightLoopWorkload(options: DefaultWorkloadOptions = {}): Workload {
+  return defaultWorkload({ transactionsPerSession: 150, cpuUsMin: 5, cpuUsMax: 15, ...options, thinkUsMax: 0 });
 }
 
 async function ensureTables(ctx: WorkloadContext): Promise<void> {
@@ -185,12 +204,7 @@ function checkedTableTransaction(r: Random, o: DefaultWorkloadOptions): (tx: Rec
  * what it reads (that is the point of read-then-write shapes), always from the same draws. It pauses
  * between reading and writing, where another transaction may commit what it read.
  */
-function mixedTransaction(
-  r: Random,
-  tables: ReadonlySet<string>,
-  pause: () => Promise<void>,
-  longPause: () => Promise<void>,
-): (tx: RecordedTransaction) => Promise<void> {
+function mixedTransaction(r: Random, tables: ReadonlySet<string>, pause: Pause, longPause: Pause): (tx: RecordedTransaction) => Promise<void> {
   const shape = r.int(7);
   const seed = r.int(2 ** 30);
   const pauses = r.chance(0.7);
@@ -253,7 +267,7 @@ async function uniqueSwap(tx: RecordedTransaction, r: Random, pause: Pause): Pro
  * there: the refusal says it exists), delete it, or update it and read it back. So transactions keep
  * meeting rows that others deleted, re-inserted or changed while they were open.
  */
-async function hotRow(tx: RecordedTransaction, r: Random, pause: () => Promise<void>): Promise<void> {
+async function hotRow(tx: RecordedTransaction, r: Random, pause: Pause): Promise<void> {
   const k = HOT_KEYS[r.int(HOT_KEYS.length)]!;
   const t = TYPED_TABLE.name;
   switch (r.int(4)) {

@@ -23,7 +23,11 @@ export type FaultKind =
   | 'bitFlip'
   | 'fsyncFailureDropsDirtyPages'
   | 'diskFull'
-  | 'crashBetweenSteps';
+  | 'crashBetweenSteps'
+  /** Damage at rest (SimDisk.injectTruncate / injectZero / injectRemove): see the crash-test faults. */
+  | 'fileTruncated'
+  | 'fileZeroed'
+  | 'fileRemoved';
 
 export type FileKind = 'wal' | 'checkpoint';
 
@@ -69,9 +73,10 @@ export interface FaultConfig {
    */
   fsyncFailureDropsDirtyPages: FaultSwitch;
   /**
-   * ENOSPC on a write that would take the disk's used bytes past `quotaBytes`; the write fails
-   * entirely (nothing of it lands). Real source: disk full during a running workload (MogDB
-   * troubleshooting guide; SPEC section 9), and ENOSPC in the middle of a WAL append.
+   * ENOSPC on a write that would take the disk's used bytes past `quotaBytes`; as write(2) does, the
+   * part that fits (whole sectors up to the quota) lands in the page cache first (a short write), then
+   * ENOSPC. Real source: disk full during a running workload (MogDB troubleshooting guide; SPEC section
+   * 9), and ENOSPC in the middle of a WAL append, whose partial frames a later writeback may persist.
    */
   diskFull: FaultSwitch & { quotaBytes: number };
   /**

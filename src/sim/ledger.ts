@@ -43,6 +43,8 @@ export interface LedgerEntry {
   loggedAtUs?: number;
   /** LSN of the frame holding its COMMIT buffer (several transactions may share one frame). */
   lsn?: number;
+  /** End of that frame (its LSN + header + payload): the log must reach it for the commit to replay. */
+  frameEndLsn?: number;
   /** Its position in the log order (COMMIT buffers in the order they were placed, within the epoch). */
   logPosition?: number;
   csn?: number;
@@ -53,6 +55,11 @@ export interface LedgerEntry {
   rejectedAtUs?: number;
   /** SQLSTATE and message of the rejection. */
   error?: string;
+  /**
+   * Rejected with 08007 (transaction_resolution_unknown): its redo may have reached the disk, so it
+   * may or may not be there after recovery. Any other rejection means it must not be.
+   */
+  outcomeUnknown?: boolean;
   /** Committed with no write reaching the engine (CSN 0: nothing logged). */
   readOnly?: boolean;
   /** Every operation the transaction ran, with the engine's answers (see src/sim/model.ts). */
@@ -61,8 +68,6 @@ export interface LedgerEntry {
   snapshotCsn?: number;
   /** A DDL statement (CREATE/DROP/TRUNCATE TABLE) rather than a row transaction. */
   ddl?: DdlOp;
-  /** Refused with SQLSTATE 08007: it may or may not have been committed. */
-  outcomeUnknown?: boolean;
 }
 
 /** One WAL frame placed by the engine (any transaction, including DDL). */
@@ -72,6 +77,16 @@ export interface LedgerFrame {
   payloadBytes: number;
   /** Ledger id of the transaction, if the workload ran it. */
   entryId: number | undefined;
+}
+
+/** The ledger's state when the machine crashed (Ledger.crashed), kept per epoch for the checker. */
+export interface CrashSnapshot {
+  atUs: number;
+  /** End of the last frame placed, and the durable LSN, at the crash: a flush was outstanding if placed > durable. */
+  placedLsn: number;
+  durableLsn: number;
+  /** Ledger.knownDurableLsn at the crash. */
+  knownDurableLsn: number;
 }
 
 /** Bound on entries one ledger keeps (a workload is small; this catches a runaway one). */
@@ -92,6 +107,21 @@ export class Ledger {
   private walFailedAt: number | undefined;
   /** DDL statements requested and not yet seen in the log. */
   private pendingDdl: { entry: LedgerEntry; tableId: number | undefined }[] = [];
+  /** The machine crashed in this epoch at this virtual time: answers arriving later reached no client. */
+  private crashedAtUs: number | undefined;
+  /** Per crashed epoch, the state at the crash (startEpoch resets the live fields). */
+  private readonly crashSnapshots = new Map<number, CrashSnapshot>();
+  /**
+   * WAL segment size, when the harness tells it (walSegmentBytes): needed to follow the segment-switch
+   * witness rule (knownDurableLsn).
+   */
+  walSegmentBytes: number | undefined;
+  /** The highest LSN the engine's documented witnesses must let recovery know was durable. */
+  private knownDurable = 0;
+  /** Segment the log ended in when the epoch started (the writer opened there: no switch witness for it). */
+  private openSegment = 0;
+  /** Segment switch witnesses of this epoch: segment index -> the durable LSN the witness holds at least. */
+  private switchWitness = new Map<number, number>();
 
   get entries(): readonly LedgerEntry[] {
     return this.all;
@@ -108,6 +138,14 @@ export class Ledger {
   /** LSN below which the engine reported everything durable (or recovery read it back). */
   get durableLsn(): number {
     return this.durableLsnNow;
+  }
+
+  /**
+   * End of the last frame placed in this epoch. Above durableLsn: a flush was in flight (or failed)
+   * when the engine last reported; at a crash, the redo the crash may take with it.
+   */
+  get placedLsn(): number {
+    return this.placedEndLsn;
   }
 
   /** Virtual time of the first commit rejected because the WAL failed for good (EIO, read-only), if any. */
@@ -129,6 +167,50 @@ export class Ledger {
     this.durableLsnNow = recoveredEndLsn;
     this.placedEndLsn = recoveredEndLsn;
     this.walFailedAt = undefined;
+    this.crashedAtUs = undefined;
+    // The engine records the recovered end in its witness before Engine.open resolves.
+    this.knownDurable = recoveredEndLsn;
+    this.openSegment = this.walSegmentBytes === undefined ? 0 : Math.floor(recoveredEndLsn / this.walSegmentBytes);
+    this.switchWitness = new Map();
+  }
+
+  /**
+   * The highest LSN that, by the engine's documented witness rules (docs/architecture.md, "What a
+   * reader can tell apart"), recovery can know was durable: computed from what the engine reported
+   * and when its witnesses were due, never read from the engine's files. A log ending before it must
+   * be reported as damage. Rules: the recovered end at each open; a completed checkpoint's L0
+   * (witnessed()); and when a frame in a segment past the one the epoch opened in is durable, the
+   * durable LSN at the moment the writer prepared that segment (the log's end passing the middle of
+   * the segment before it, or entering it).
+   */
+  get knownDurableLsn(): number {
+    return this.knownDurable;
+  }
+
+  /** A durable witness of `lsn` exists (a completed checkpoint: its control file's lastReplayLsn >= its L0). */
+  witnessed(lsn: number): void {
+    this.knownDurable = Math.max(this.knownDurable, lsn);
+  }
+
+  /**
+   * The machine crashed now: the engine's answers to commits still in flight (rejections of the
+   * writes the crash aborted) never reach a client, so they are not recorded; those commits stay
+   * 'committing' (they may or may not survive). The ledger's LSNs stay as they were at the crash.
+   */
+  crashed(atUs: number): void {
+    if (this.crashedAtUs !== undefined) return;
+    this.crashedAtUs = atUs;
+    this.crashSnapshots.set(this.epochNow, { atUs, placedLsn: this.placedEndLsn, durableLsn: this.durableLsnNow, knownDurableLsn: this.knownDurable });
+  }
+
+  /** The state when epoch `epoch` crashed, if crashed() was called then. */
+  crashSnapshot(epoch: number): CrashSnapshot | undefined {
+    return this.crashSnapshots.get(epoch);
+  }
+
+  /** Virtual time of this epoch's crash, once crashed() was called. */
+  get crashedAt(): number | undefined {
+    return this.crashedAtUs;
   }
 
   begin(txId: number, session: number, socket: number, atUs: number): LedgerEntry {
@@ -145,6 +227,7 @@ export class Ledger {
   }
 
   acked(entry: LedgerEntry, csn: number, atUs: number, snapshotCsn?: number): void {
+    if (this.afterCrash(entry)) return;
     entry.outcome = 'acked';
     entry.ackAtUs = atUs;
     if (csn > 0) entry.csn = csn;
@@ -154,13 +237,19 @@ export class Ledger {
     }
   }
 
-  rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number): void {
+  rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number, outcomeUnknown = false): void {
     // A DDL statement refused before it reached the log must not be matched to a later one's record.
     this.pendingDdl = this.pendingDdl.filter((p) => p.entry !== entry);
+    if (this.afterCrash(entry)) return;
     entry.outcome = 'rejected';
     entry.rejectedAtUs = atUs;
     entry.error = error;
+    if (outcomeUnknown) entry.outcomeUnknown = true;
     if (walFailure) this.walFailedAt ??= atUs;
+  }
+
+  private afterCrash(entry: LedgerEntry): boolean {
+    return this.crashedAtUs !== undefined && entry.epoch === this.epochNow;
   }
 
   rolledBack(entry: LedgerEntry): void {
@@ -176,20 +265,37 @@ export class Ledger {
   }
 
   private logged(frameLsns: readonly number[], payloads: readonly FramePayload[], atUs: number): void {
+    if (this.crashedAtUs !== undefined) return; // the abandoned engine placed it after the power cut
     if (frameLsns.length > 0 && frameLsns[0]! < this.placedEndLsn) this.rewound(frameLsns[0]!);
     for (let i = 0; i < payloads.length; i++) {
       const payload = payloads[i]!;
       const buffers = payload instanceof Uint8Array ? [payload] : payload;
       let bytes = 0;
       let firstEntry: LedgerEntry | undefined;
+      const committed: LedgerEntry[] = [];
       for (const buffer of buffers) {
         bytes += buffer.length;
         const entry = this.placed(buffer, frameLsns[i]!, atUs);
         firstEntry ??= entry;
+        if (entry?.lsn === frameLsns[i]) committed.push(entry);
       }
+      for (const e of committed) e.frameEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
       this.framesList.push({ epoch: this.epochNow, lsn: frameLsns[i]!, payloadBytes: bytes, entryId: firstEntry?.id });
       this.placedEndLsn = frameLsns[i]! + FRAME_HEADER_BYTES + bytes;
+      this.segmentPrepared(Math.floor(frameLsns[i]! / (this.walSegmentBytes ?? Number.POSITIVE_INFINITY)));
     }
+    const seg = this.walSegmentBytes;
+    if (seg !== undefined && frameLsns.length > 0) {
+      // The writer prepares the next segment once its end passes the middle of the current one.
+      const end = this.placedEndLsn;
+      if (end % seg > seg * 0.5) this.segmentPrepared(Math.floor(end / seg) + 1);
+    }
+  }
+
+  /** The writer prepares segment `index` now (or has earlier): its witness holds the durable LSN of now at least. */
+  private segmentPrepared(index: number): void {
+    if (this.walSegmentBytes === undefined || !Number.isFinite(index) || index <= this.openSegment || this.switchWitness.has(index)) return;
+    this.switchWitness.set(index, this.durableLsnNow);
   }
 
   /**
@@ -200,6 +306,7 @@ export class Ledger {
     for (const e of this.all) {
       if (e.epoch !== this.epochNow || e.lsn === undefined || e.lsn < lsn) continue;
       e.lsn = undefined;
+      e.frameEndLsn = undefined;
       e.logPosition = undefined;
       e.loggedAtUs = undefined;
       e.error = `${e.error ?? ''} (cleared from the log when it was rewound to LSN ${lsn})`.trim();
@@ -259,8 +366,14 @@ export class Ledger {
   }
 
   private flushed(endLsn: number, atUs: number): void {
-    if (endLsn <= this.durableLsnNow) return;
+    if (endLsn <= this.durableLsnNow || this.crashedAtUs !== undefined) return;
     this.durableLsnNow = endLsn;
+    const seg = this.walSegmentBytes;
+    if (seg !== undefined) {
+      // A frame in segment j is durable: the writer wrote the switch witness for j before any byte of j.
+      // Entries stay (bounded by the segments of the epoch): a segment is prepared once per writer.
+      for (const [index, witness] of this.switchWitness) if (endLsn > index * seg) this.knownDurable = Math.max(this.knownDurable, witness);
+    }
     let n = 0;
     while (n < this.notDurable.length && this.notDurable[n]!.lsn! < endLsn) this.notDurable[n++]!.durableAtUs = atUs;
     if (n > 0) this.notDurable = this.notDurable.slice(n);
@@ -291,6 +404,7 @@ export function formatEntry(e: LedgerEntry): string {
   return (
     `${what} (id ${e.id}, epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
     (e.readOnly ? ' read-only' : '') +
+    (e.outcomeUnknown ? ' outcome-unknown' : '') +
     (e.lsn === undefined ? '' : ` lsn ${e.lsn}`) +
     (e.csn === undefined ? '' : ` csn ${e.csn}`) +
     at('began', e.beganAtUs) +

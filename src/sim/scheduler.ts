@@ -1,5 +1,7 @@
 // Deterministic event scheduler: callbacks ordered by (virtual time µs, sequence number); between two
 // events every promise continuation settles. Invariants: time never goes back; every run is bounded.
+// Busy time (busyUs): the one JavaScript thread computes, so time passes while no event can run;
+// events that came due meanwhile run late, at the current time, once the thread lets the loop turn.
 
 import { assert } from '../errors.js';
 
@@ -112,6 +114,7 @@ export class Scheduler {
   private readonly eventsPerRealYield: number;
   private readonly waitsTrackedMax: number;
   private eventsTotal = 0;
+  private lateUsMaxValue = 0;
 
   constructor(options: SchedulerOptions = {}) {
     this.now = options.startUs ?? 0;
@@ -125,6 +128,21 @@ export class Scheduler {
   /** Current virtual time, µs. */
   get nowUs(): number {
     return this.now;
+  }
+
+  /**
+   * The thread computes for `us` µs (a transaction's CPU in a simulated workload): virtual time moves
+   * on now, synchronously, and no event runs until the caller lets the event loop turn. Events due
+   * meanwhile run late. This is how a session that never yields starves timers in the simulator.
+   */
+  busyUs(us: number): void {
+    if (!(Number.isFinite(us) && us >= 0)) assert(false, `busyUs(${us}): not a finite number of µs >= 0`);
+    this.now += us;
+  }
+
+  /** The longest any event waited past its due time (busy time that did not let the loop turn). */
+  get lateUsMax(): number {
+    return this.lateUsMaxValue;
   }
 
   /** Events run since construction. */
@@ -245,7 +263,8 @@ export class Scheduler {
       this.popTop();
       this.liveCount--;
       event.cancelled = true; // ran: a later cancel() is a no-op
-      this.now = event.atUs;
+      if (event.atUs >= this.now) this.now = event.atUs;
+      else if (this.now - event.atUs > this.lateUsMaxValue) this.lateUsMaxValue = this.now - event.atUs;
       if (this.listeners.length > 0) {
         const entry = { atUs: event.atUs, seq: event.seq, label: event.label };
         for (const listener of this.listeners) listener(entry);

@@ -7,8 +7,9 @@
 //
 // Which transactions are in the serial order: every one the engine placed in the log (so it passed
 // validation) or acknowledged, and every acknowledged read-only one. A transaction whose commit
-// was refused after it was placed in the log (the WAL failed) is re-executed at its place and checked,
-// but its writes are not applied to the state later ones saw unless its outcome is unknown (08007).
+// was refused after it was placed in the log (the WAL failed) is re-executed at its place, for its
+// effects (recovery may find it, if its outcome is unknown), but neither checked nor applied to the
+// state later transactions saw: its writes never reached memory.
 
 import { ModelDb, malformedAnswer, rowText, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
 import type { TableDef } from '../store/schema.js';
@@ -44,9 +45,14 @@ export function serialPosition(e: LedgerEntry): number | undefined {
   return undefined;
 }
 
-/** Whether a logged transaction's writes were part of the state that later transactions read. */
+/**
+ * Whether a logged transaction's writes were part of the state that later transactions read: not if
+ * its commit was refused, even with its outcome unknown (08007): a refused commit's writes never
+ * reach memory (synchronous and group modes apply them only after the flush succeeded), whatever
+ * recovery later finds in the log.
+ */
 function appliedToState(e: LedgerEntry): boolean {
-  return e.outcome !== 'rejected' || e.outcomeUnknown === true;
+  return e.outcome !== 'rejected';
 }
 
 export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb): HistoryCheck {

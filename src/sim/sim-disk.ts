@@ -487,6 +487,53 @@ export class SimDisk implements Disk {
     return this.flipDurableBit(node, path, bit);
   }
 
+  /**
+   * Damage at rest (after a crash, before the restart): cut a file's durable bytes to `length`. The
+   * file must have no unflushed writes. Logged as 'fileTruncated'.
+   */
+  injectTruncate(path: string, length: number): FaultRecord {
+    const node = this.restingFile(path, 'injectTruncate');
+    const before = node.durable.size;
+    assert(Number.isInteger(length) && length >= 0 && length <= before, `injectTruncate: length ${length} outside [0, ${before}] of "${path}"`);
+    node.durable.resize(length);
+    this.resetCache(node, before);
+    return this.log(this.scheduler.nowUs, path, 'fileTruncated', `truncated from ${before} to ${length} bytes`);
+  }
+
+  /** Damage at rest: zeros over the durable bytes [from, to) of a file (its size kept). Logged as 'fileZeroed'. */
+  injectZero(path: string, from: number, to: number): FaultRecord {
+    const node = this.restingFile(path, 'injectZero');
+    const before = node.durable.size;
+    assert(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from <= to && to <= before, `injectZero: [${from}, ${to}) outside [0, ${before}] of "${path}"`);
+    node.durable.write(from, new Uint8Array(to - from));
+    this.resetCache(node, before);
+    return this.log(this.scheduler.nowUs, path, 'fileZeroed', `bytes [${from}, ${to}) zeroed`);
+  }
+
+  /** Damage at rest: the file's entry is gone, durably (as if removed and the directory synced). Logged as 'fileRemoved'. */
+  injectRemove(path: string): FaultRecord {
+    const node = this.restingFile(path, 'injectRemove');
+    const { dir, name } = this.parentOf(path, 'unlink');
+    const size = node.durable.size;
+    this.deleteEntry(dir, name);
+    dir.durable.delete(name);
+    this.recountLinks();
+    return this.log(this.scheduler.nowUs, path, 'fileRemoved', `removed (${size} durable bytes)`);
+  }
+
+  private restingFile(path: string, what: string): FileNode {
+    const node = this.lookup(path, 'live');
+    assert(node !== undefined && node.kind === 'file', `${what}: no file "${path}"`);
+    assert(node.pending.length === 0, `${what}: "${path}" has unflushed writes (damage at rest comes after a crash)`);
+    return node;
+  }
+
+  /** Reads see the durable bytes again (no pending operations). */
+  private resetCache(node: FileNode, sizeBefore: number): void {
+    node.cache = node.durable.clone();
+    this.accountResize(node, sizeBefore);
+  }
+
   // ---- Disk ----
 
   async open(path: string, options: { create?: boolean } = {}): Promise<DiskFile> {
@@ -983,10 +1030,20 @@ export class SimDisk implements Disk {
     const growth = Math.max(0, offset + data.length - node.cache.size);
     if (node.links > 0 && this.injector.diskFull(this.usedBytes, growth)) {
       const quota = this.injector.config.diskFull.quotaBytes;
-      this.log(this.scheduler.nowUs, file.path, 'diskFull', `write of ${data.length} bytes at offset ${offset} refused: ${this.usedBytes} + ${growth} bytes > quota ${quota}`);
+      // A short write, as write(2) makes one: what fits lands in the page cache (the bytes over the
+      // file's current end up to the quota, in whole sectors), then ENOSPC. Nothing is durable yet.
+      const fits = Math.max(0, node.cache.size - offset) + Math.max(0, Math.floor((quota - this.usedBytes) / this.sectorBytes) * this.sectorBytes);
+      const landed = Math.min(data.length, Math.max(0, fits));
+      if (landed > 0) this.applyPendingWrite(node, offset, data.subarray(0, landed));
+      this.log(this.scheduler.nowUs, file.path, 'diskFull', `write of ${data.length} bytes at offset ${offset} refused after ${landed} bytes landed: ${this.usedBytes} + ${growth} bytes > quota ${quota}`);
       this.fail(req, simIoError('ENOSPC', 'write', file.path, `quota ${quota} bytes, used ${this.usedBytes}`));
       return false;
     }
+    this.applyPendingWrite(node, offset, data);
+    return true;
+  }
+
+  private applyPendingWrite(node: FileNode, offset: number, data: Uint8Array): void {
     const op: PendingOp = { kind: 'write', seq: this.writeSeq++, offset, data, atUs: this.scheduler.nowUs };
     const before = node.cache.size;
     node.cache.write(offset, data);
@@ -994,7 +1051,6 @@ export class SimDisk implements Disk {
     this.accountResize(node, before);
     this.counters.writes++;
     this.counters.writeBytes += data.length;
-    return true;
   }
 
   /**

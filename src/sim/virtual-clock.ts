@@ -39,4 +39,10 @@ export class VirtualClock implements Clock {
       this.scheduler.after(delayUs, resolve, 'clock.sleep');
     });
   }
+
+  yieldToEventLoop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.scheduler.after(0, resolve, 'clock.yield');
+    });
+  }
 }

@@ -25,10 +25,13 @@ export const CHECKED_TABLE: TableDef = {
 export const PAD_BYTES_MAX = 1000;
 
 /**
- * SQLSTATEs of a commit refused because the WAL failed for good: EIO (58030) or read-only until
- * reopened (25006). Disk full (53100) is not among them: sync and group resume once space returns.
+ * SQLSTATEs of a commit refused because the WAL failed for good: EIO (58030), outcome unknown after a
+ * failed fdatasync (08007) or read-only until reopened (25006). Disk full (53100) is not among them:
+ * sync and group resume once space returns.
  */
-const WAL_FAILURE_SQLSTATES = new Set(['58030', '25006']);
+const WAL_FAILURE_SQLSTATES = new Set(['58030', '08007', '25006']);
+/** transaction_resolution_unknown: the commit may or may not survive (Errors.commitOutcomeUnknown). */
+const OUTCOME_UNKNOWN_SQLSTATE = '08007';
 
 /**
  * One transaction as a workload writes it: every operation and the engine's answer are recorded in
@@ -78,6 +81,12 @@ export interface WorkloadContext {
   truncateTable(name: string): Promise<TransactionResult>;
   /** Tables that exist now (as the engine's catalog says), by name. */
   tableNames(): string[];
+  /**
+   * The session's thread computes for `delayUs` (a transaction's CPU): in the simulator virtual time
+   * moves on and no event runs meanwhile, as a JavaScript thread busy in synchronous code lets no
+   * timer fire; a no-op without a simulator.
+   */
+  cpuUs(delayUs: number): void;
 }
 
 export type Workload = (ctx: WorkloadContext) => Promise<void>;
@@ -209,13 +218,9 @@ class Recorded implements OpenTransaction {
   }
 }
 
-/** SQLSTATE of a commit whose outcome the engine cannot tell (transaction_resolution_unknown). */
-const OUTCOME_UNKNOWN_SQLSTATE = '08007';
-
 /** A commit or DDL statement the engine refused: in the ledger with its SQLSTATE, and whether its outcome is unknown. */
 function recordRefusal(ledger: Ledger, entry: LedgerEntry, e: MotError, atUs: number): void {
-  ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), atUs);
-  if (e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE) entry.outcomeUnknown = true;
+  ledger.rejected(entry, `${e.sqlstate} ${e.message}`, WAL_FAILURE_SQLSTATES.has(e.sqlstate), atUs, e.sqlstate === OUTCOME_UNKNOWN_SQLSTATE);
 }
 
 /** Run `f`; a unique violation becomes `23505 <constraint>`, anything else propagates. */
@@ -233,18 +238,26 @@ function refusalOr(f: () => unknown): OpOutcome {
 /** The context a workload runs in during one engine incarnation. */
 export class WorkloadRunner implements WorkloadContext {
   stopped = false;
+  /** The longest single cpuUs() call so far (the event-loop lateness check scales with it). */
+  cpuUsMax = 0;
 
   constructor(
     private readonly ledger: Ledger,
     readonly sessions: readonly Session[],
     readonly clock: Clock,
     readonly random: Random,
-    /** The engine, for DDL (optional for workloads that run none). */
-    private readonly engine?: Engine,
+    /** The engine (for DDL) and busy time in the simulator (Scheduler.busyUs; absent: cpuUs() is a no-op). */
+    private readonly options: { engine?: Engine; busy?: (us: number) => void } = {},
   ) {}
 
   sleepUs(delayUs: number): Promise<void> {
     return this.clock.sleepUs(delayUs);
+  }
+
+  cpuUs(delayUs: number): void {
+    if (!(Number.isFinite(delayUs) && delayUs >= 0)) throw Errors.invalidArgument('cpuUs', `${delayUs} is not a number of µs >= 0`);
+    this.cpuUsMax = Math.max(this.cpuUsMax, delayUs);
+    this.options.busy?.(delayUs);
   }
 
   /** Start a recorded transaction on `session` (which must have none open). */
@@ -299,8 +312,8 @@ export class WorkloadRunner implements WorkloadContext {
   }
 
   private needEngine(): Engine {
-    if (!this.engine) throw Errors.invalidState('this workload context was made without an engine: it cannot run DDL');
-    return this.engine;
+    if (!this.options.engine) throw Errors.invalidState('this workload context was made without an engine: it cannot run DDL');
+    return this.options.engine;
   }
 
   private async ddl(op: DdlOp, tableId: number | undefined, run: (engine: Engine) => Promise<DdlResult>): Promise<TransactionResult> {

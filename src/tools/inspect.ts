@@ -1,15 +1,24 @@
 // Describes a data directory without changing it: the control file, the checkpoint directories (and
-// whether each is complete), the WAL segment files, and what a cold start would do (which checkpoint,
-// how many WAL frames and transactions after its LSN, whether the log ends torn). Reads only: a torn
-// tail is reported, never cut; damage is reported as what recovery would refuse, never thrown.
+// whether each is complete), the WAL segment files, and what a cold start would do. The last part is
+// recovery itself, by construction: recoverDirectory (src/recovery/recover.ts), the code Engine.open
+// runs, loads the checkpoint chain and replays the WAL into a scratch catalog with every check recovery
+// makes, except that a torn tail is reported, never cut. So inspect refuses exactly what recovery
+// refuses; damage is reported as what recovery would refuse, never thrown. Nothing is written.
 
 import type { Disk } from '../io/disk.js';
 import { joinPath } from '../io/disk.js';
 import { requireDirectory } from '../io/require-directory.js';
 import { Errors, isMotError } from '../errors.js';
-import { readWal, type WalEnd } from '../wal/wal-reader.js';
-import { FrameType, parseSegmentFileName } from '../wal/wal-format.js';
-import { REDO_END_BLOCK_BYTES, RedoEndOp } from '../redo/redo-format.js';
+import type { WalEnd } from '../wal/wal-reader.js';
+import { parseSegmentFileName } from '../wal/wal-format.js';
+import { RealClock, type Clock } from '../io/clock.js';
+import { Catalog } from '../catalog.js';
+import { ChunkPools } from '../store/chunk-pool.js';
+import { InlineExecutor } from '../checkpoint/executor.js';
+import { defaultConfig, type EngineConfig } from '../config/config.js';
+import { readDirectorySettings, type DirectorySettings } from '../config/directory-settings.js';
+import { recoverDirectory } from '../recovery/recover.js';
+import type { Witness } from '../wal/witness-format.js';
 import {
   CONTROL_FILE_NAME,
   END_MARKER_FILE_NAME,
@@ -55,6 +64,10 @@ export interface InspectReport {
    */
   inUseByPid?: number;
   checkpointDir: string;
+  /** The directory's recorded settings (directory.json), if it has them. */
+  settings: DirectorySettings | undefined;
+  /** The WAL witness file (wal.witness), if recovery got to read one. */
+  witness: Witness | undefined;
   control: ControlRecord | null;
   /** The control file exists but does not decode. */
   controlProblem?: string;
@@ -72,7 +85,7 @@ export interface InspectReport {
     /** The checkpoint a cold start would load (undefined: none, WAL from LSN 0). */
     checkpointId: number | undefined;
     fromLsn: number;
-    /** REDO frames from fromLsn to the end of the log. */
+    /** Frames from fromLsn to the end of the log. */
     frames: number;
     /** WAL bytes from fromLsn to the end of the log. */
     walBytes: number;
@@ -83,7 +96,11 @@ export interface InspectReport {
     /** PARTIAL buffers with no COMMIT buffer: dropped. */
     transactionsIncomplete: number;
     end: WalEnd | undefined;
-    /** What recovery would refuse (corruption, an incomplete checkpoint), if anything. */
+    /** The LSN the log had to reach (a witness), and which witness. */
+    durableAtLeast?: { lsn: number; source: string };
+    /** Rows the checkpoint would load. */
+    checkpointRows?: number;
+    /** What recovery refuses (corruption, an incomplete checkpoint), if anything: its error, as recovery reports it. */
     error?: string;
   };
 }
@@ -91,8 +108,12 @@ export interface InspectReport {
 export interface InspectOptions {
   /** checkpoint_dir (default: the data directory). */
   checkpointDir?: string;
-  /** wal_segment_size (default: inferred from the segment files). */
+  /** wal_segment_size (default: the directory's own, else inferred from the segment files). */
   segmentBytes?: number;
+  /** The configuration recovery runs with (memory limits, sockets; default: the defaults). */
+  config?: EngineConfig;
+  /** Clock for the scratch recovery (only its timings depend on it). */
+  clock?: Clock;
 }
 
 /** Segment size when neither the configuration nor the files tell (the wal_segment_size default). */
@@ -100,20 +121,29 @@ const SEGMENT_BYTES_FALLBACK = 16 * 1024 * 1024;
 
 export async function inspectDataDir(disk: Disk, dir: string, o: InspectOptions = {}): Promise<InspectReport> {
   await requireDirectory(disk, dir, 'data directory');
+  const config = o.config ?? defaultConfig();
   const checkpointDir = o.checkpointDir || dir;
   if (checkpointDir !== dir) await requireDirectory(disk, checkpointDir, 'checkpoint_dir');
   // No lock is taken: a running engine may change what is read, which the report says.
   const holder = await disk.directoryLockHolder(dir);
   const walDir = joinPath(dir, 'wal');
+  const problems: string[] = [];
+  const settings = await readDirectorySettings(disk, dir).catch((e: unknown) => {
+    if (!isMotError(e)) throw e;
+    problems.push(e.message);
+    return undefined;
+  });
   const { control, problem } = await readControlFile(disk, checkpointDir);
   const checkpoints = await listCheckpoints(disk, checkpointDir, control);
   const segments = await listSegments(disk, walDir);
-  const segmentBytes = o.segmentBytes ?? inferSegmentBytes(segments);
+  const segmentBytes = settings?.wal_segment_size ?? o.segmentBytes ?? inferSegmentBytes(segments);
   const tornCopies = (await listOr(disk, walDir)).filter((n) => /^torn-[0-9a-f]+(-\d+)?\.bin$/.test(n));
   const report: InspectReport = {
     dir,
     ...(holder ? { inUseByPid: holder.pid } : {}),
     checkpointDir,
+    settings,
+    witness: undefined,
     control,
     ...(problem ? { controlProblem: problem } : {}),
     checkpoints,
@@ -129,13 +159,56 @@ export async function inspectDataDir(disk: Disk, dir: string, o: InspectOptions 
       end: undefined,
     },
   };
-  const current = checkpoints.find((c) => c.current);
-  if (problem) report.recovery.error = `the control file "${joinPath(checkpointDir, CONTROL_FILE_NAME)}" is damaged (${problem}): recovery would refuse to start`;
-  else if (control && !current?.complete) {
-    report.recovery.error = `checkpoint ${control.checkpointId} named by the control file is not complete (${current?.problem ?? 'its directory is missing'}): recovery would refuse to start`;
-  }
-  if (segments.length > 0) await planReplay(disk, walDir, segmentBytes, control, report);
+  if (problems.length === 0) await recoverScratch(disk, dir, checkpointDir, walDir, segmentBytes, settings, config, o.clock, report, problems);
+  if (problems.length > 0) report.recovery.error = `recovery would refuse to start: ${problems.join('; ')}`;
   return report;
+}
+
+/** Run recovery itself into a scratch catalog, without repairing anything; record what it found or refused. */
+async function recoverScratch(
+  disk: Disk,
+  dir: string,
+  checkpointDir: string,
+  walDir: string,
+  segmentBytes: number,
+  settings: DirectorySettings | undefined,
+  config: EngineConfig,
+  clock: Clock | undefined,
+  report: InspectReport,
+  problems: string[],
+): Promise<void> {
+  const scratchClock = clock ?? new RealClock();
+  const catalog = new Catalog(
+    new ChunkPools({ sockets: config.sockets, globalBytesMax: config.maxMotGlobalMemoryBytes, localBytesMax: config.maxMotLocalMemoryBytes }),
+  );
+  const r = report.recovery;
+  try {
+    const recovered = await recoverDirectory(disk, catalog, scratchClock, {
+      dir,
+      checkpointDir,
+      walDir,
+      segmentBytes,
+      // Without directory.json (a directory from before it) preallocation is unknown: not enforced, as recovery does.
+      preallocated: settings?.wal_preallocate ?? false,
+      sockets: config.sockets,
+      recoveryWorkers: 1,
+      executorFactory: () => new InlineExecutor(scratchClock, 0),
+      repairTornTail: false,
+    });
+    const w = recovered.wal;
+    report.witness = recovered.witness;
+    r.end = w.end;
+    r.frames = w.framesRead;
+    r.walBytes = w.end.endLsn - r.fromLsn;
+    r.transactionsToReplay = w.transactionsReplayed;
+    r.transactionsSkipped = w.transactionsSkipped;
+    r.transactionsIncomplete = w.transactionsDropped;
+    r.checkpointRows = recovered.checkpoint?.rows;
+    if (recovered.durableAtLeast !== undefined) r.durableAtLeast = recovered.durableAtLeast;
+  } catch (e) {
+    if (!isMotError(e)) throw e;
+    problems.push(e.message);
+  }
 }
 
 async function readControlFile(disk: Disk, checkpointDir: string): Promise<{ control: ControlRecord | null; problem?: string }> {
@@ -192,49 +265,6 @@ export function inferSegmentBytes(segments: readonly { firstLsn: number; bytes: 
   const sized = segments.find((s) => s.bytes > 0 && (s.bytes & (s.bytes - 1)) === 0 && s.firstLsn % s.bytes === 0);
   if (sized) return sized.bytes;
   return SEGMENT_BYTES_FALLBACK;
-}
-
-/** Read the log from the checkpoint's LSN as recovery would (without repairing) and count what it would replay. */
-async function planReplay(disk: Disk, walDir: string, segmentBytes: number, control: ControlRecord | null, report: InspectReport): Promise<void> {
-  const fromLsn = control?.checkpointLsn ?? 0;
-  const skipAtOrBelow = control?.checkpointCsn ?? 0;
-  const r = report.recovery;
-  try {
-    const scan = await readWal(disk, walDir, { segmentBytes, fromLsn });
-    r.end = scan.end;
-    r.walBytes = scan.end.endLsn - fromLsn;
-    const partial = new Set<number>();
-    for (const frame of scan.frames) {
-      if (frame.type !== FrameType.REDO) continue;
-      r.frames++;
-      forEachEndBlock(frame.payload, (endOp, txId, csn) => {
-        if (endOp === RedoEndOp.PARTIAL) partial.add(txId);
-        else if (endOp === RedoEndOp.COMMIT) {
-          partial.delete(txId);
-          if (csn <= skipAtOrBelow) r.transactionsSkipped++;
-          else r.transactionsToReplay++;
-        }
-      });
-    }
-    r.transactionsIncomplete = partial.size;
-  } catch (e) {
-    if (!isMotError(e)) throw e;
-    r.error = `${r.error ? `${r.error}; ` : ''}the WAL would be refused: ${e.message}`;
-  }
-}
-
-/** The end block (op, transaction id, CSN) of every redo buffer laid end to end in a frame's payload. */
-function forEachEndBlock(payload: Uint8Array, visit: (endOp: number, txId: number, csn: number) => void): void {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  let at = 0;
-  // Bounded: each step advances by a buffer's length, which is at least its end block.
-  while (at + 4 <= payload.length) {
-    const bytes = view.getUint32(at, true);
-    if (bytes < REDO_END_BLOCK_BYTES || at + bytes > payload.length) return;
-    const end = at + bytes - REDO_END_BLOCK_BYTES;
-    visit(view.getUint8(end), view.getFloat64(end + 16, true), view.getFloat64(end + 8, true));
-    at += bytes;
-  }
 }
 
 async function listOr(disk: Disk, dir: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import type { RedoLogHandler } from '../commit-group/redo-log-handler.js';
 import type { LockTable } from './lock-table.js';
 import type { MotError } from '../errors.js';
 import type { Value } from '../store/schema.js';
+import type { CommitPacer } from './commit-pacer.js';
 
 export interface TransactionHost {
   readonly clock: Clock;
@@ -30,6 +31,8 @@ export interface TransactionHost {
    * the error to give the client.
    */
   applyFailed(txId: number, cause: unknown): MotError;
+  /** Lets the event loop turn between commits (commit-pacer.ts); absent: never yields. */
+  readonly commitPacer?: CommitPacer;
 }
 
 export interface ApplyHook {

@@ -96,6 +96,12 @@ export class Transaction {
   private readonly reads: ReadEntry[] = [];
   private readonly scans: ScanEntry[] = [];
   private readonly claims = new Map<Table, UniqueClaims>();
+  /**
+   * Every unique-index key a statement of this transaction found free (`${index}:${key}` per table),
+   * claimed then or not: an observation like a key found absent, validated at commit even when a
+   * later statement moved the row off it (its claim is gone, the answer it gave is not).
+   */
+  private readonly uniqueSeenFree = new Map<Table, Set<string>>();
   /** Unique-index keys locked while the commit waits for its flush. */
   private uniqueLocks: readonly UniqueLock[] = NO_UNIQUE_LOCKS;
   private stateValue: TransactionState = 'active';
@@ -275,7 +281,21 @@ export class Transaction {
     this.end('aborted');
   }
 
+  /**
+   * Commit: validate, log, apply (see the file header). Committed or not, the caller gets its answer
+   * only after the event loop had a turn if one is due (CommitPacer), so a session committing in a
+   * tight loop cannot starve the engine's timers.
+   */
   async commit(): Promise<CommitResult> {
+    try {
+      return await this.commitNow();
+    } finally {
+      const turn = this.host.commitPacer?.pace();
+      if (turn !== undefined) await turn;
+    }
+  }
+
+  private async commitNow(): Promise<CommitResult> {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; it cannot commit`);
     const writeCount = this.countWrites();
     if (writeCount === 0) {
@@ -449,6 +469,11 @@ export class Transaction {
       }
       wanted.push(tag);
     }
+    if (wanted.length > 0) {
+      let seen = this.uniqueSeenFree.get(table);
+      if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
+      for (const tag of wanted) seen.add(tag);
+    }
     if (claims === undefined) {
       if (wanted.length === 0) return;
       claims = { byKey: new Map(), byRow: new Map() };
@@ -551,6 +576,18 @@ export class Transaction {
       const version = slot === undefined ? 0 : r.table.version(slot);
       if (slot !== r.slot || version !== r.version || locks.lockedByOther(r.table, r.encKey, this)) {
         return Errors.serializationFailure(r.table.name, r.table.formatKey(r.key));
+      }
+    }
+    for (const [table, tags] of this.uniqueSeenFree) {
+      // A unique key found free must still be free of rows this transaction does not write itself.
+      const mine = this.writes.get(table);
+      for (const tag of tags) {
+        const colon = tag.indexOf(':');
+        const u = Number(tag.slice(0, colon));
+        const key = tag.slice(colon + 1);
+        const taken =
+          locks.uniqueLockedByOther(table, u, key, this) || table.uniqueHolders(u, key).some((slot) => mine?.get(table.primaryKeyOfSlot(slot)) === undefined);
+        if (taken) return Errors.serializationFailure(table.name, `(a unique key of index "${table.uniqueIndexNames[u]}" it found free was taken meanwhile)`);
       }
     }
     for (const s of this.scans) {

@@ -61,6 +61,17 @@ export interface ReadWalOptions {
   segmentBytes: number;
   /** Start here (a frame boundary, e.g. a checkpoint's LSN); segments wholly before it are not read. */
   fromLsn?: number;
+  /**
+   * Segments are preallocated (the directory says so): each is created full size, atomically, so a
+   * segment file shorter than segmentBytes was cut: corruption.
+   */
+  preallocated?: boolean;
+  /**
+   * An LSN the log is known to have been durable up to (the control file's lastReplayLsn, the WAL
+   * witness file), and where that knowledge comes from: a log ending before it lost durable bytes,
+   * which is corruption, not a torn tail.
+   */
+  durableAtLeast?: { lsn: number; source: string };
 }
 
 /**
@@ -115,18 +126,41 @@ export async function readWal(disk: Disk, walDir: string, options: ReadWalOption
   const segments = await listSegments(disk, walDir, segmentBytes, fromLsn);
   const names = segments.map((s) => s.name);
   const frames: WalFrame[] = [];
+  const preallocated = options.preallocated === true;
   let lsn = fromLsn;
   for (let i = 0; i < segments.length; i++) {
-    const segment = await loadSegment(disk, segments[i]!, segmentBytes);
+    const segment = await loadSegment(disk, segments[i]!, segmentBytes, preallocated);
     const step = parseSegment(segment, lsn, segmentBytes, frames);
     if (step.kind === 'next') {
       lsn = step.lsn;
       continue;
     }
-    const end = await decideEnd(disk, segments, i, segment, step, segmentBytes);
-    return { frames, end, segments: names };
+    const end = await decideEnd(disk, segments, i, segment, step, segmentBytes, preallocated);
+    return checkDurableEnd({ frames, end, segments: names }, walDir, options);
   }
-  return { frames, end: { kind: 'clean', endLsn: lsn }, segments: names };
+  return checkDurableEnd({ frames, end: { kind: 'clean', endLsn: lsn }, segments: names }, walDir, options);
+}
+
+/**
+ * A log that ends before an LSN known to have been durable lost durable bytes: its last segment was
+ * deleted, zeroed or cut, whatever the bytes at the end look like. Corruption naming the segment file
+ * (missing or not) and the offset where the log now ends.
+ */
+function checkDurableEnd(scan: WalScan, walDir: string, options: ReadWalOptions): WalScan {
+  const known = options.durableAtLeast;
+  const endLsn = scan.end.endLsn;
+  if (known === undefined || endLsn >= known.lsn) return scan;
+  const seg = options.segmentBytes;
+  const index = Math.floor(endLsn / seg);
+  const name = segmentFileName(index * seg);
+  const present = scan.segments.includes(name);
+  const how = scan.end.kind === 'torn' ? `a torn-looking end (${scan.end.reason})` : 'a clean-looking end';
+  throw Errors.corruption(
+    joinPath(walDir, name),
+    endLsn - index * seg,
+    `the log ends at LSN ${endLsn} with ${how}${present ? '' : ' (this segment file is missing)'}, but it was durable up to LSN ${known.lsn} at least ` +
+      `(${known.source}): the end of the WAL was lost or cut (a deleted, zeroed or shortened segment), not torn by a crash`,
+  );
 }
 
 /**
@@ -188,12 +222,19 @@ async function listSegments(disk: Disk, walDir: string, segmentBytes: number, fr
   return segments;
 }
 
-async function loadSegment(disk: Disk, segment: Segment, segmentBytes: number): Promise<LoadedSegment> {
+async function loadSegment(disk: Disk, segment: Segment, segmentBytes: number, preallocated = false): Promise<LoadedSegment> {
   const file = await disk.open(segment.path);
   try {
     const size = await file.size();
     if (size > segmentBytes) {
       throw Errors.corruption(segment.path, segmentBytes, `the file is ${size} bytes, longer than the segment size ${segmentBytes}: was the log written with another segment size?`);
+    }
+    if (preallocated && size < segmentBytes) {
+      throw Errors.corruption(
+        segment.path,
+        size,
+        `the segment is ${size} bytes, shorter than the segment size ${segmentBytes}, in a log whose segments are preallocated (created full size, atomically): it was cut`,
+      );
     }
     let bytes = size === 0 ? new Uint8Array(0) : await file.read(0, size);
     if (bytes.length < size) bytes = await readRest(file, bytes, size);
@@ -355,11 +396,12 @@ async function decideEnd(
   current: LoadedSegment,
   candidate: { lsn: number; torn: boolean; reason: string },
   segmentBytes: number,
+  preallocated: boolean,
 ): Promise<WalEnd> {
   const endLsn = candidate.lsn;
   let nonZeroEndLsn = endLsn;
   for (let j = i; j < segments.length; j++) {
-    const seg = j === i ? current : await loadSegment(disk, segments[j]!, segmentBytes);
+    const seg = j === i ? current : await loadSegment(disk, segments[j]!, segmentBytes, preallocated);
     const startOff = j === i ? endLsn - seg.firstLsn : 0;
     const scanOff = j === i ? startOff + FRAME_ALIGN_BYTES : 0;
     const witness = findFrameSyncedPast(seg, scanOff, segmentBytes, endLsn);

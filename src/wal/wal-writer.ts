@@ -3,13 +3,18 @@
 // possibly in parallel on several I/O lanes (write), and durability is acknowledged strictly in LSN
 // order: a batch is durable only when every batch before it is, so an acknowledged commit never sits
 // behind a hole. After any write or flush failure the writer refuses all further work (a failed
-// fsync is never reported as success, and nothing is written past a possible hole), except that a
-// failure made only of ENOSPC from write() (no byte acknowledged, no page dropped) can be undone by
-// resumeAfterDiskFull(), which clears everything past the durable point and rewinds the log end there.
+// fsync is never reported as success, and nothing is written past a possible hole). Before it rejects
+// the commits waiting on the failed batches it settles their fate: once no write is in flight, a
+// failure of write() (ENOSPC, EIO) clears the log past the durable point (zeros over a preallocated
+// segment, truncation otherwise, then fdatasync), so a rejected commit can never reappear after a crash;
+// if that cleanup fails, or the failure came from fdatasync (the bytes may be on disk or not), they are
+// rejected with 08007 (commitOutcomeUnknown) instead. A failure made only of ENOSPC from write() (no
+// page dropped) can be undone by resumeAfterDiskFull(), which rewinds the log end to the durable point.
 
 import type { Disk, DiskFile } from '../io/disk.js';
-import { isIoError, joinPath, mkdirpDurable } from '../io/disk.js';
-import { Errors, MotError, assert } from '../errors.js';
+import { isIoError, joinPath, mkdirpDurable, writeFileAtomic } from '../io/disk.js';
+import { WitnessReason, encodeWitness } from './witness-format.js';
+import { Errors, MotError, assert, describeCause } from '../errors.js';
 import { FRAME_HEADER_BYTES, FrameType, encodeFrameInto, frameBytes, parseSegmentFileName, payloadBytes, segmentFileName, type FramePayload } from './wal-format.js';
 
 export interface WalWriterOptions {
@@ -18,6 +23,14 @@ export interface WalWriterOptions {
   preallocate: boolean;
   /** Where the log ends (from recovery): the next frame goes here. */
   endLsn: number;
+  /**
+   * The WAL witness file (witness-format.ts): when the log is about to enter a new segment, the
+   * durable LSN is recorded there before any byte of the new segment is written; the engine also
+   * records it at open and at a clean close (recordWitness). Absent: no witness.
+   */
+  witnessPath?: string;
+  /** The LSN the witness file holds now (from recovery), so an equal one is not rewritten. */
+  witnessLsn?: number;
   /** TESTING THE CHECKER ONLY: write without fdatasync (a missing flush). */
   unsafeSkipFsync?: boolean;
   /** TESTING THE CHECKER ONLY: treat a failed write or fdatasync as done (the pre-fsyncgate bug). */
@@ -61,9 +74,20 @@ export class WalWriter {
   private flushCount = 0;
   /** True while every failure since the last good state was ENOSPC from a write (see resumeAfterDiskFull). */
   private failureResumable = false;
+  /** The first LSN of a batch that failed: batches wholly before it may still complete and be acknowledged. */
+  private failedFromLsn = Number.POSITIVE_INFINITY;
+  /** A failure may have left redo on disk that cannot be cleared (a failed fdatasync): outcome unknown. */
+  private failureOutcomeUnknown = false;
+  /** Settling a failure: wait for writes in flight, clear the tail, then reject the waiting batches. */
+  private settling: Promise<void> | undefined;
   private writesInFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private resuming: Promise<boolean> | undefined;
+  /** The highest LSN the witness file holds (durably), and the chain serializing its rewrites. */
+  private witnessLsn: number;
+  private witnessChain: Promise<void> = Promise.resolve();
+  /** Segment the writer opened at: creating any later one is a segment switch (witnessed). */
+  private readonly openIndex: number;
 
   private constructor(
     private readonly disk: Disk,
@@ -72,6 +96,8 @@ export class WalWriter {
   ) {
     this.nextLsn = opts.endLsn;
     this.durable = opts.endLsn;
+    this.witnessLsn = opts.witnessLsn ?? 0;
+    this.openIndex = Math.floor(opts.endLsn / opts.segmentBytes);
   }
 
   static async open(disk: Disk, walDir: string, opts: WalWriterOptions): Promise<WalWriter> {
@@ -79,7 +105,73 @@ export class WalWriter {
     await mkdirpDurable(disk, walDir);
     const w = new WalWriter(disk, walDir, opts);
     await w.segment(w.segmentIndexOf(opts.endLsn));
+    if (opts.preallocate) await w.completeLaterSegments();
     return w;
+  }
+
+  /**
+   * Segment files past the one the log ends in, left by an earlier incarnation: remove stale
+   * `<segment>.tmp` files of an interrupted preallocation, and fill to full size a segment a version
+   * before atomic preallocation left short (a crash in the middle of its zero-fill), so that every
+   * preallocated segment is full and a short one can only mean damage.
+   */
+  private async completeLaterSegments(): Promise<void> {
+    // Bounded by the files in the WAL directory.
+    for (const name of await this.disk.list(this.walDir)) {
+      if (name.endsWith(SEGMENT_TEMP_SUFFIX)) {
+        await this.disk.remove(joinPath(this.walDir, name));
+        continue;
+      }
+      const first = parseSegmentFileName(name);
+      if (first === undefined || first % this.opts.segmentBytes !== 0 || first / this.opts.segmentBytes <= this.openIndex) continue;
+      const file = await this.disk.open(joinPath(this.walDir, name));
+      try {
+        const size = await file.size();
+        if (size < this.opts.segmentBytes) await zeroFillFrom(file, size, this.opts.segmentBytes);
+      } finally {
+        await file.close();
+      }
+    }
+  }
+
+  /**
+   * fdatasync the segments holding [fromLsn, end): recovery read the log from the page cache, where
+   * bytes a killed process wrote but never synced may still sit; the witness recorded at open must not
+   * claim them durable before they are.
+   */
+  async syncRecoveredLog(fromLsn: number): Promise<void> {
+    // Bounded by the segments recovery read.
+    for (let index = this.segmentIndexOf(fromLsn); index <= this.openIndex; index++) {
+      if (index === this.openIndex) {
+        await (await this.segment(index)).sync();
+        continue;
+      }
+      const path = this.segmentPath(index);
+      if (!(await this.disk.exists(path))) continue;
+      const file = await this.disk.open(path);
+      try {
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    }
+  }
+
+  /**
+   * Record durably in the witness file that the log was durable up to `lsn` (at most the durable
+   * LSN now), unless it already says as much. Serialized; off the commit path.
+   */
+  recordWitness(lsn: number, reason: WitnessReason): Promise<void> {
+    const path = this.opts.witnessPath;
+    if (path === undefined) return Promise.resolve();
+    const value = Math.min(lsn, this.durable);
+    const run = this.witnessChain.then(async () => {
+      if (value <= this.witnessLsn) return;
+      await writeFileAtomic(this.disk, path, encodeWitness({ durableLsn: value, segmentBytes: this.opts.segmentBytes, reason }));
+      this.witnessLsn = Math.max(this.witnessLsn, value);
+    });
+    this.witnessChain = run.catch(() => undefined);
+    return run;
   }
 
   /** LSN up to which everything is durable (and acknowledged). */
@@ -188,7 +280,11 @@ export class WalWriter {
       this.complete(batch);
     } catch (e) {
       if (this.opts.unsafeIgnoreIoErrors && isIoError(e)) return this.complete(batch);
-      if (!(e instanceof MotError)) this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
+      if (!(e instanceof MotError)) {
+        this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
+        if (!isWriteFailure(e)) this.failureOutcomeUnknown = true;
+      }
+      this.failedFromLsn = Math.min(this.failedFromLsn, batch.startLsn);
       this.fail(e instanceof MotError ? e : Errors.walFailure(file || this.walDir, 'write and flush', e));
     } finally {
       if (--this.writesInFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -211,6 +307,7 @@ export class WalWriter {
   private async tryResume(): Promise<boolean> {
     if (!this.failedForSpace) return this.failure === undefined;
     if (this.writesInFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.settling;
     if (!this.failureResumable) return false;
     const seg = this.opts.segmentBytes;
     const from = this.durable;
@@ -237,12 +334,18 @@ export class WalWriter {
     this.nextLsn = from;
     this.failure = undefined;
     this.failureResumable = false;
+    this.failedFromLsn = Number.POSITIVE_INFINITY;
+    this.failureOutcomeUnknown = false;
+    this.settling = undefined;
     return true;
   }
 
   private complete(batch: WalBatch): void {
     const p = this.pending.find((x) => x.batch === batch);
-    if (!p || this.failure) return;
+    // After a write failure, a batch wholly before the failed one is still acknowledged once durable.
+    // Never after a failed fdatasync: it may have dropped this batch's pages, and a later fdatasync
+    // then succeeds without them (fsyncgate).
+    if (!p || (this.failure && (this.failureOutcomeUnknown || batch.endLsn > this.failedFromLsn))) return;
     p.done = true;
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const head = this.pending.shift()!;
@@ -253,28 +356,89 @@ export class WalWriter {
     this.closeSegmentsBefore(this.segmentIndexOf(this.durable));
   }
 
-  /** Fail every batch not yet acknowledged and refuse all later work. */
+  /**
+   * Refuse all later work at once; then, once no write is in flight, settle the batches not yet
+   * acknowledged: clear the log past the durable point and reject them as not committed, or, when
+   * that cannot be guaranteed, reject them with 08007 (outcome unknown).
+   */
   private fail(error: MotError): void {
     this.failure ??= error;
-    const waiting = this.pending.splice(0);
-    for (const p of waiting) p.reject(this.failure);
+    // Chained: a batch failing after an earlier settling (its write refused at once) is settled too.
+    this.settling = (this.settling ?? Promise.resolve()).then(() => this.settleFailure());
+  }
+
+  private async settleFailure(): Promise<void> {
+    if (this.writesInFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.pending.length === 0) return;
+    let cleared = false;
+    let clearError: unknown;
+    if (!this.failureOutcomeUnknown) {
+      try {
+        await this.clearTail(this.durable, this.nextLsn);
+        cleared = true;
+      } catch (e) {
+        clearError = e;
+      }
+    }
+    const failure = this.failure!;
+    const error = cleared
+      ? failure
+      : Errors.commitOutcomeUnknown(
+          this.segmentPath(this.segmentIndexOf(this.durable)),
+          this.failureOutcomeUnknown
+            ? `an fdatasync of the redo log failed (${failure.message}): its bytes may or may not have reached the disk`
+            : `a write of the redo log failed (${failure.message}) and its partial bytes could not be cleared (${describeCause(clearError)})`,
+          failure,
+        );
+    for (const p of this.pending.splice(0)) p.reject(error);
+  }
+
+  /**
+   * Clear [from, to) of the log and make it durable: zeros over a preallocated segment, truncation of a
+   * segment that grows with appends. Only segments this writer opened can hold bytes of that range.
+   */
+  private async clearTail(from: number, to: number): Promise<void> {
+    const seg = this.opts.segmentBytes;
+    // Bounded by the segments spanned by [from, to): at most the batches in flight at the failure.
+    for (let index = this.segmentIndexOf(from); index * seg < to; index++) {
+      const open = this.segments.get(index);
+      const file = open === undefined ? undefined : await open.catch(() => undefined);
+      if (file === undefined) continue;
+      const start = Math.max(from, index * seg) - index * seg;
+      const end = Math.min(to, (index + 1) * seg) - index * seg;
+      if (this.opts.preallocate) {
+        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, end - start));
+        for (let off = start; off < end; off += zeros.length) await file.write(off, zeros.subarray(0, Math.min(zeros.length, end - off)));
+      } else {
+        await file.truncate(start);
+      }
+      await file.sync();
+    }
   }
 
   /** Wait until everything placed so far is durable (or the writer failed). */
-  async drain(): Promise<void> {
-    const last = this.pending[this.pending.length - 1];
-    if (!last) {
-      if (this.failure) throw this.failure;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const orig = last.resolve;
-      const origReject = last.reject;
-      last.resolve = () => {
+  drain(): Promise<void> {
+    if (this.pending.length === 0 && this.failure) return Promise.reject(this.failure);
+    return this.whenDurable(this.nextLsn);
+  }
+
+  /**
+   * Resolves once the log is durable up to `lsn` (at most the end placed so far); rejects if the
+   * writer fails first. A checkpoint waits for its L0 with this (the write-ahead rule).
+   */
+  whenDurable(lsn: number): Promise<void> {
+    if (lsn <= this.durable) return Promise.resolve();
+    // The first batch reaching lsn: batches are acknowledged in order, so its resolution covers lsn.
+    const covering = this.pending.find((p) => p.batch.endLsn >= lsn) ?? this.pending[this.pending.length - 1];
+    if (!covering) return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const orig = covering.resolve;
+      const origReject = covering.reject;
+      covering.resolve = () => {
         orig();
         resolve();
       };
-      last.reject = (e) => {
+      covering.reject = (e) => {
         origReject(e);
         reject(e);
       };
@@ -300,24 +464,47 @@ export class WalWriter {
     return p;
   }
 
+  /**
+   * Create (or open) segment `index`. Preallocated segments are created atomically: zero-filled and
+   * synced under `<name>.tmp`, then renamed and the directory synced, so a segment file under its
+   * own name is always full size. A segment past the one the writer opened at is a segment switch:
+   * the witness file records the durable LSN of this moment before the segment is handed out, so
+   * before any byte of it is written.
+   */
   private async createSegment(index: number): Promise<DiskFile> {
+    const durableNow = this.durable;
     const path = this.segmentPath(index);
-    let newEntry = !(await this.disk.exists(path));
-    const file = await this.disk.open(path, { create: true });
-    if (this.opts.preallocate) {
+    const exists = await this.disk.exists(path);
+    let file: DiskFile;
+    if (!this.opts.preallocate) {
+      file = await this.disk.open(path, { create: true });
+      if (!exists) await this.disk.syncDir(this.walDir);
+    } else if (exists) {
+      file = await this.disk.open(path);
+      // Only a version before atomic preallocation left a short one, at the log's end: fill it.
       const size = await file.size();
-      if (size < this.opts.segmentBytes) {
-        // A short file is one whose creation failed midway (ENOSPC): its directory entry may never
-        // have been synced either.
-        newEntry = true;
-        const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, this.opts.segmentBytes));
-        for (let off = size; off < this.opts.segmentBytes; off += zeros.length) {
-          await file.write(off, zeros.subarray(0, Math.min(zeros.length, this.opts.segmentBytes - off)));
-        }
-        await file.sync();
+      if (size < this.opts.segmentBytes) await zeroFillFrom(file, size, this.opts.segmentBytes);
+    } else {
+      const tmp = path + SEGMENT_TEMP_SUFFIX;
+      const t = await this.disk.open(tmp, { create: true });
+      try {
+        await t.truncate(0);
+        await zeroFillFrom(t, 0, this.opts.segmentBytes);
+      } finally {
+        await t.close();
+      }
+      await this.disk.rename(tmp, path);
+      await this.disk.syncDir(this.walDir);
+      file = await this.disk.open(path);
+    }
+    if (index > this.openIndex) {
+      try {
+        await this.recordWitness(durableNow, WitnessReason.SEGMENT_SWITCH);
+      } catch (e) {
+        await file.close().catch(() => undefined);
+        throw e;
       }
     }
-    if (newEntry) await this.disk.syncDir(this.walDir);
     return file;
   }
 
@@ -370,6 +557,16 @@ export class WalWriter {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Suffix of a segment being preallocated (renamed to the segment's name once full and synced). */
+export const SEGMENT_TEMP_SUFFIX = '.tmp';
+
+/** Write zeros over [from, to) of `file` and fdatasync it. */
+async function zeroFillFrom(file: DiskFile, from: number, to: number): Promise<void> {
+  const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, Math.max(0, to - from)));
+  // Bounded: (to - from) / ZERO_CHUNK_BYTES writes.
+  for (let off = from; off < to; off += zeros.length) await file.write(off, zeros.subarray(0, Math.min(zeros.length, to - off)));
+  await file.sync();
+}
 
 /**
  * ENOSPC (or EDQUOT) from write() or open(): the file system refused to allocate. Whatever part of the
@@ -380,4 +577,14 @@ const EMPTY = new Uint8Array(0);
 function isNoSpaceOnWrite(e: unknown): boolean {
   const { code, syscall } = (e ?? {}) as { code?: string; syscall?: string };
   return (code === 'ENOSPC' || code === 'EDQUOT') && (syscall === 'write' || syscall === 'open');
+}
+
+/**
+ * The failure came from write() or open() (or the segment's preparation), not from fdatasync: nothing
+ * the kernel reported written was dropped, so clearing the range in the page cache and syncing it
+ * settles it. Anything else (fdatasync, or no syscall known) may have left bytes on disk or not.
+ */
+function isWriteFailure(e: unknown): boolean {
+  const { syscall } = (e ?? {}) as { syscall?: string };
+  return syscall === 'write' || syscall === 'open' || syscall === 'ftruncate';
 }

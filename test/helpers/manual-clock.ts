@@ -22,6 +22,10 @@ export class ManualClock implements Clock {
   sleepUs(delayUs: number): Promise<void> {
     return new Promise((resolve) => this.setTimer(delayUs, resolve));
   }
+  /** A real event-loop turn (time does not move): timers here fire only through advance(). */
+  yieldToEventLoop(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
   get pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
   }
