@@ -72,9 +72,10 @@ export function printTable(title: string, rows: string[][]): void {
 
 /**
  * Runs a script's `main`: in smoke mode it first says so; any failure (a rejection of `main`, an
- * unhandled rejection or an uncaught exception anywhere) prints `bench/<name>: FAILED: <reason>` on
- * one line (the stack too with MOTSIM_DEBUG=1) and exits with status 1, so run-all and CI see it
- * instead of a table of garbage.
+ * unhandled rejection or an uncaught exception anywhere, or the process running out of work while
+ * `main` still waits on a promise nothing will settle) prints `bench/<name>: FAILED: <reason>` on one
+ * line (the stack too with MOTSIM_DEBUG=1) and exits with status 1, so run-all and CI see it instead
+ * of a table of garbage.
  */
 export function runBench(name: string, main: () => Promise<void>): void {
   const fail = (e: unknown): void => {
@@ -83,10 +84,19 @@ export function runBench(name: string, main: () => Promise<void>): void {
     if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exit(1);
   };
+  let finished = false;
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
+  // `main` is not a top-level await (whose hang Node reports as exit 13), so a hang must be caught here.
+  process.on('exit', (code) => {
+    if (finished || code !== 0) return;
+    process.stderr.write(`bench/${name}: FAILED: the process ran out of work before the benchmark finished (a promise nothing settles)\n`);
+    process.exitCode = 1;
+  });
   if (SMOKE) process.stdout.write(`${SMOKE_NOTICE}\n`);
-  main().catch(fail);
+  main().then(() => {
+    finished = true;
+  }, fail);
 }
 
 function oneLine(e: unknown): string {
