@@ -2,7 +2,9 @@
 // write time and MB/s; checkpoint load rows/s and MB/s with 1 and 2 recovery workers; WAL replay
 // records/s; recovery time against WAL length with and without a checkpoint; group-commit throughput
 // while checkpoints run against the same workload without. Prints tables, writes
-// bench/results/checkpoint.json. Run: `npm run build && node dist/bench/checkpoint.js [--rows N]`.
+// bench/results/checkpoint.json. Run: `npm run build && node dist/bench/checkpoint.js [--rows N] [--smoke]`.
+// --smoke: 3,000 rows, one repeat, two WAL lengths (1,000 and 2,000 transactions; each length costs
+// several engine opens and a checkpoint, whatever its size), 200 ms group-commit runs.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,10 +12,20 @@ import path from 'node:path';
 import { Engine } from '../src/engine.js';
 import type { TableDef } from '../src/store/schema.js';
 import type { CheckpointReport } from '../src/checkpoint/checkpointer.js';
-import { printTable, writeResult } from './report.js';
+import { isMotError } from '../src/errors.js';
+import { printTable, runBench, scriptArgs, sized, writeResult } from './report.js';
 
-const ROWS = Number(process.argv[process.argv.indexOf('--rows') + 1] || 1_000_000) || 1_000_000;
-const REPEATS = 3;
+/** Rows of the database; set by main from `--rows` (so a bad value fails through runBench, on one line). */
+let ROWS = 0;
+const REPEATS = sized(3, 1);
+/** Section 3: single-row insert transactions replayed (at most ROWS). */
+const WAL_REPLAY_TRANSACTIONS_MAX = sized(500_000, 1_000);
+/** Section 4: rows loaded first, the WAL lengths measured, and the WAL tail written after each checkpoint. */
+const RECOVERY_BASE_ROWS = sized(100_000, 2_000);
+const RECOVERY_WAL_LENGTHS = sized([100_000, 300_000, 600_000, 1_000_000], [1_000, 2_000]);
+const RECOVERY_TAIL_TRANSACTIONS = sized(10_000, 200);
+/** Section 5: the length of each run with and without checkpoints. */
+const GROUP_COMMIT_RUN_MS = sized(4000, 200);
 const TABLE: TableDef = {
   name: 'bench',
   columns: [
@@ -25,6 +37,14 @@ const TABLE: TableDef = {
   primaryKey: ['id'],
 };
 const quiet = { onWarning: () => undefined };
+
+function rowsFromArgs(args: string[]): number {
+  const at = args.indexOf('--rows');
+  if (at < 0) return sized(1_000_000, 3_000);
+  const rows = Number(args[at + 1]);
+  if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer, got "${args[at + 1] ?? ''}"`);
+  return rows;
+}
 
 function tmpDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `motsim-ckpt-${label}-`));
@@ -62,11 +82,13 @@ async function checkpointWriteAndLoad(dir: string) {
   for (let i = 0; i < REPEATS; i++) writes.push(await e.checkpoint());
   await e.close();
   const w = writes.sort((a, b) => a.elapsedUs - b.elapsedUs)[Math.floor(REPEATS / 2)]!;
+  if (w.rows !== ROWS) throw new Error(`a checkpoint of ${ROWS} rows in ${dir} wrote ${w.rows}`);
   const loads: Record<number, { rowsPerS: number; mbPerS: number; ms: number }[]> = { 1: [], 2: [] };
   for (let i = 0; i < REPEATS; i++) {
     for (const workers of [1, 2]) {
       const r = await Engine.open(dir, { config: { ...config, checkpoint_recovery_workers: workers }, ...quiet });
-      const c = r.recovery.checkpoint!;
+      const c = r.recovery.checkpoint;
+      if (c === undefined || c.rows !== ROWS) throw new Error(`recovery of ${dir} loaded ${c?.rows ?? 'no checkpoint, so no'} rows from its checkpoint, not ${ROWS}`);
       loads[workers]!.push({ rowsPerS: c.rows / (c.segmentsMs / 1000), mbPerS: c.bytes / 1e6 / (c.segmentsMs / 1000), ms: c.segmentsMs });
       await r.close();
     }
@@ -114,9 +136,9 @@ async function walReplay(dir: string, transactions: number) {
 
 async function recoveryVsWal(base: string) {
   const config = { synchronous_commit: false, wal_segment_size: '64MB' };
-  const baseRows = 100_000;
-  const tail = 10_000;
-  const lengths = [100_000, 300_000, 600_000, 1_000_000];
+  const baseRows = RECOVERY_BASE_ROWS;
+  const tail = RECOVERY_TAIL_TRANSACTIONS;
+  const lengths = RECOVERY_WAL_LENGTHS;
   const plain = path.join(base, 'plain');
   const e = await Engine.open(plain, { config, ...quiet });
   await e.createTable(TABLE);
@@ -155,7 +177,7 @@ async function recoveryVsWal(base: string) {
     await w2.close();
     fs.rmSync(withDir, { recursive: true, force: true });
     out.push({
-      walTransactions: length + baseRows / 1000,
+      walTransactions: length + Math.ceil(baseRows / 1000),
       withoutMs: wr.elapsedMs,
       withoutReplayed: wr.wal.transactionsReplayed,
       withMs: cr.elapsedMs,
@@ -171,10 +193,11 @@ async function recoveryVsWal(base: string) {
 async function groupCommitDuringCheckpoint(dir: string) {
   const config = { enable_group_commit: true, group_commit_size: 16, group_commit_timeout: '10ms', checkpoint_workers: 2, checkpoint_recovery_workers: 2 };
   const sessions = 64;
-  const durationMs = 4000;
+  const durationMs = GROUP_COMMIT_RUN_MS;
   const run = async (withCheckpoints: boolean) => {
     const e = await Engine.open(dir, { config, ...quiet });
     let stop = false;
+    let failure: unknown;
     let commits = 0;
     let latencyUsMax = 0;
     const latencies: number[] = [];
@@ -192,8 +215,12 @@ async function groupCommitDuringCheckpoint(dir: string) {
           const us = (performance.now() - t0) * 1000;
           latencies.push(us);
           if (us > latencyUsMax) latencyUsMax = us;
-        } catch {
-          // a rare serialization failure
+        } catch (err) {
+          // A rare serialization failure is part of the workload; anything else ends the run and fails the benchmark.
+          if (!(isMotError(err) && err.sqlstate === '40001')) {
+            failure ??= err;
+            stop = true;
+          }
         }
       }
     });
@@ -201,13 +228,17 @@ async function groupCommitDuringCheckpoint(dir: string) {
     const t0 = performance.now();
     const checkpoints = (async () => {
       while (withCheckpoints && performance.now() - t0 < durationMs) reports.push(await e.checkpoint());
-    })();
+    })().catch((err: unknown) => {
+      failure ??= err;
+      stop = true;
+    });
     await new Promise((r) => setTimeout(r, durationMs));
     const elapsedS = (performance.now() - t0) / 1000;
     const counted = commits;
     stop = true;
     await Promise.all([...loops, checkpoints]);
     await e.close();
+    if (failure !== undefined) throw failure;
     latencies.sort((a, b) => a - b);
     return {
       commitsPerS: counted / elapsedS,
@@ -239,11 +270,12 @@ async function groupCommitDuringCheckpoint(dir: string) {
 }
 
 async function main(): Promise<void> {
+  ROWS = rowsFromArgs(scriptArgs());
   const root = tmpDir('root');
   try {
     process.stdout.write(`checkpoint benchmark: ${fmt(ROWS)} rows, ${os.cpus().length} cores, ${process.version}, in ${root}\n`);
     const ck = await checkpointWriteAndLoad(path.join(root, 'ckpt'));
-    printTable('Checkpoint write and load (real disk; median of 3)', [
+    printTable(`Checkpoint write and load (real disk; median of ${REPEATS})`, [
       ['', 'rows', 'MB', 'segments', 'ms', 'MB/s', 'rows/s'],
       ['write (2 workers)', fmt(ck.rows), fmt(ck.bytes / 1e6, 1), fmt(ck.segments), fmt(ck.write.ms), fmt(ck.write.mbPerS), fmt(ck.rows / (ck.write.ms / 1000))],
       ['load, 1 recovery worker', fmt(ck.rows), fmt(ck.bytes / 1e6, 1), fmt(ck.segments), fmt(ck.load1.ms), fmt(ck.load1.mbPerS), fmt(ck.load1.rowsPerS)],
@@ -251,21 +283,21 @@ async function main(): Promise<void> {
     ]);
     process.stdout.write(`2 workers / 1 worker: ${(ck.load2.rowsPerS / ck.load1.rowsPerS).toFixed(2)}x (target >= 1.5x); best load ${fmt(Math.max(ck.load1.rowsPerS, ck.load2.rowsPerS))} rows/s (target >= 1,000,000)\n`);
 
-    const replay = await walReplay(path.join(root, 'wal'), Math.min(ROWS, 500_000));
-    printTable('WAL replay (single-row insert transactions, median of 3)', [
+    const replay = await walReplay(path.join(root, 'wal'), Math.min(ROWS, WAL_REPLAY_TRANSACTIONS_MAX));
+    printTable(`WAL replay (single-row insert transactions, median of ${REPEATS})`, [
       ['transactions', 'redo entries', 'ms', 'records/s'],
       [fmt(replay.transactions), fmt(replay.entries), fmt(replay.ms), fmt(replay.recordsPerS)],
     ]);
     process.stdout.write(`target >= 500,000 records/s\n`);
 
     const vs = await recoveryVsWal(path.join(root, 'vs'));
-    printTable('Recovery time against WAL length (100,000 rows; with: a checkpoint at the end, then 10,000 more transactions)', [
+    printTable(`Recovery time against WAL length (${fmt(RECOVERY_BASE_ROWS)} rows; with: a checkpoint at the end, then ${fmt(RECOVERY_TAIL_TRANSACTIONS)} more transactions)`, [
       ['WAL transactions', 'without: ms', 'replayed', 'with: ms', 'of which checkpoint', 'replayed'],
       ...vs.map((r) => [fmt(r.walTransactions), fmt(r.withoutMs), fmt(r.withoutReplayed), fmt(r.withMs), fmt(r.withCheckpointMs), fmt(r.withReplayed)]),
     ]);
 
     const gc = await groupCommitDuringCheckpoint(path.join(root, 'ckpt'));
-    printTable(`Group commit, ${gc.sessions} sessions updating random rows, ${gc.durationMs} ms runs, 3 alternating pairs (medians; max over runs), checkpoints back to back in the \"with\" runs`, [
+    printTable(`Group commit, ${gc.sessions} sessions updating random rows, ${gc.durationMs} ms runs, ${REPEATS} alternating pairs (medians; max over runs), checkpoints back to back in the \"with\" runs`, [
       ['', 'commits/s', 'p99 µs', 'max µs', 'checkpoints', 'max RESOLVE pause µs', 'checkpoint ms'],
       ['without checkpoint', fmt(gc.without.commitsPerS), fmt(gc.without.latencyUsP99), fmt(gc.without.latencyUsMax), '0', '-', '-'],
       ['with checkpoints', fmt(gc.with.commitsPerS), fmt(gc.with.latencyUsP99), fmt(gc.with.latencyUsMax), fmt(gc.with.checkpoints), fmt(gc.with.resolvePauseUsMax), fmt(gc.with.checkpointMsAvg)],
@@ -277,4 +309,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench('checkpoint', main);

@@ -1,16 +1,19 @@
 // Memory per row: loads N rows of about 100 bytes (int64 key, int32, varchar(84)) through the
 // engine (logging off, so only the row store and its index are measured) in a fresh process, and
 // reports resident memory and bytes per row. Target: 1,000,000 rows in at most 250 MB resident.
-// Run: node dist/bench/memory.js [rows]   (prints a table, writes bench/results/memory.json)
+// Run: node dist/bench/memory.js [rows] [--smoke]   (prints a table, writes bench/results/memory.json;
+// --smoke: 2,500 rows, three batches, the last one partial)
 
 import { Engine } from '../src/engine.js';
 import { BENCH_TABLE, makeRow } from '../src/bench/workloads.js';
-import { writeResult, printTable } from './report.js';
+import { printTable, runBench, scriptArgs, sized, writeResult } from './report.js';
 
 const MB = 1024 * 1024;
 
 async function main(): Promise<void> {
-  const rows = Number(process.argv[2] ?? 1_000_000);
+  const rowsArg = scriptArgs()[0];
+  const rows = rowsArg === undefined ? sized(1_000_000, 2_500) : Number(rowsArg);
+  if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`rows (the first argument) must be a positive integer, got "${rowsArg}"`);
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
   gc?.();
   const mem = process.memoryUsage();
   const table = engine.table('bench');
+  if (table.rowCount() !== rows) throw new Error(`loaded ${rows} rows but table bench holds ${table.rowCount()}`);
   const m = table.memoryBytes();
   const result = {
     rows: table.rowCount(),
@@ -82,4 +86,4 @@ function nullDisk() {
   };
 }
 
-await main();
+runBench('memory', main);

@@ -1,5 +1,7 @@
 // Micro-benchmarks of the commit path's pieces (tinybench): what one single-row insert transaction
-// costs in each layer, so a regression shows where it is. Run: node dist/bench/micro.js
+// costs in each layer, so a regression shows where it is. Run: node dist/bench/micro.js [--smoke]
+// (--smoke: 5 ms and at least 8 iterations per task instead of 500 ms and tinybench's 64). A task that
+// throws fails the whole script.
 
 import { Bench } from 'tinybench';
 import { Engine } from '../src/engine.js';
@@ -10,7 +12,13 @@ import { decodeRedoBuffer } from '../src/redo/redo-decoder.js';
 import { readColumnSet } from '../src/redo/column-set.js';
 import { RedoOp } from '../src/redo/redo-format.js';
 import { encodeFrameInto, FrameType } from '../src/wal/wal-format.js';
-import { printTable, writeResult } from './report.js';
+import { printTable, runBench, sized, writeResult } from './report.js';
+
+/** tinybench's budget per task: time, warm-up time, and the minimum iterations (tinybench's default 64, 16 warm-up). */
+const TASK_MS = sized(500, 5);
+const WARMUP_MS = sized(100, 1);
+const ITERATIONS_MIN = sized(64, 8);
+const WARMUP_ITERATIONS_MIN = sized(16, 2);
 
 async function main(): Promise<void> {
   const off = await Engine.open('/micro-off', { disk: new MemDisk(), config: { enable_redo_log: false }, onWarning: () => undefined });
@@ -34,7 +42,7 @@ async function main(): Promise<void> {
   let asyncId = 0;
   let rawId = 10_000_000;
 
-  const bench = new Bench({ time: 500, warmupTime: 100 });
+  const bench = new Bench({ time: TASK_MS, warmupTime: WARMUP_MS, iterations: ITERATIONS_MIN, warmupIterations: WARMUP_ITERATIONS_MIN, throws: true });
   bench
     .add('redo: encode a 1-row insert', () => {
       encoder.addRow(RedoOp.CREATE_ROW, 1, columns, row, null);
@@ -67,16 +75,19 @@ async function main(): Promise<void> {
   await off.close();
   await asyncEngine.close();
 
+  for (const t of bench.tasks) {
+    if (t.result.state !== 'completed') throw new Error(`task "${t.name}" ended ${t.result.state}${'error' in t.result ? `: ${t.result.error.message}` : ''}`);
+  }
   const rows = bench.tasks.map((t) => {
     const r = t.result as unknown as { latency?: { mean?: number; p99?: number }; throughput?: { mean?: number } } | undefined;
     const meanMs = r?.latency?.mean ?? Number.NaN;
     return { name: t.name, meanUs: meanMs * 1000, p99Us: (r?.latency?.p99 ?? Number.NaN) * 1000, opsPerSec: r?.throughput?.mean ?? 1000 / meanMs };
   });
-  printTable('micro-benchmarks (tinybench, 500 ms each)', [
+  printTable(`micro-benchmarks (tinybench, ${TASK_MS} ms each)`, [
     ['operation', 'mean us', 'p99 us', 'ops/s'],
     ...rows.map((r) => [r.name, r.meanUs.toFixed(3), r.p99Us.toFixed(3), Math.round(r.opsPerSec).toLocaleString('en-US')]),
   ]);
   writeResult('micro', rows);
 }
 
-await main();
+runBench('micro', main);

@@ -1,7 +1,8 @@
 // Simulation speed: simulated commits per wall-clock second (the bare simulated disk, then the engine
 // in each logging mode) and crash-and-recover scenarios of small workloads per minute, on one thread
 // and on two worker threads. Targets (issue 4): >= 100,000 commits/s, >= 1,000 scenarios/min on 2 cores.
-// Run: node dist/bench/sim-speed.js   (prints a table, writes bench/results/sim-speed.json)
+// Run: node dist/bench/sim-speed.js [--smoke]   (prints a table, writes bench/results/sim-speed.json;
+// --smoke: 20 commits per bare-disk client, 5 virtual ms per engine run, 1 scenario per mode and thread)
 
 import os from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -10,11 +11,17 @@ import { SimDisk } from '../src/sim/sim-disk.js';
 import { SeededRandom } from '../src/io/random.js';
 import { simulateSuite } from '../src/sim/simulate.js';
 import { crashTest, FAULT_NAMES, type CrashTestMode } from '../src/sim/crash-test.js';
-import { printTable, writeResult } from './report.js';
+import { printTable, runBench, sized, writeResult } from './report.js';
 
 const MODES: CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
 /** Scenarios per mode for the single-thread figure (each: a workload of 24 transactions, 2 crashes and recoveries, all faults). */
-const SCENARIOS_PER_MODE = 150;
+const SCENARIOS_PER_MODE = sized(150, 1);
+/** Bare disk: write+fdatasync commits per client (64 clients). */
+const BARE_DISK_COMMITS_PER_CLIENT = sized(3000, 20);
+/** Engine runs: virtual duration per logging mode, the rows preloaded, and the disk-ceiling measurement before them. */
+const ENGINE_RUN_MS: Record<CrashTestMode, number> = sized({ synchronous: 1000, group: 1000, asynchronous: 400 }, { synchronous: 5, group: 5, asynchronous: 5 });
+const ENGINE_PRELOAD_ROWS = sized(10_000, 100);
+const ENGINE_CEILING_MS = sized(100, 10);
 
 interface ScenarioJob {
   mode: CrashTestMode;
@@ -43,7 +50,7 @@ async function bareDisk(): Promise<{ commits: number; wallMs: number }> {
   const offsets = [0, 0, 0, 0];
   const data = new Uint8Array(100).fill(1);
   const clients = 64;
-  const perClient = 3000;
+  const perClient = BARE_DISK_COMMITS_PER_CLIENT;
   const t0 = performance.now();
   await scheduler.settle(
     'commits',
@@ -73,9 +80,9 @@ async function engineCommits(mode: CrashTestMode, durationMs: number): Promise<{
     groupCommitSize: 16,
     groupCommitTimeoutUs: 10_000,
     walWriterDelayMs: 200,
-    preloadRows: 10_000,
+    preloadRows: ENGINE_PRELOAD_ROWS,
     seed: 1,
-    ceilingMs: 100,
+    ceilingMs: ENGINE_CEILING_MS,
     verify: false,
     progress: false,
   });
@@ -101,7 +108,7 @@ async function main(): Promise<void> {
   rows.push(['bare SimDisk: 64 clients, write+fdatasync, 4 lanes, nvme', fmt(disk.commits), fmt(disk.wallMs), fmt((disk.commits * 1000) / disk.wallMs)]);
   const engine: Record<string, { commits: number; wallMs: number; perWallSecond: number; virtualCommitsPerSec: number }> = {};
   for (const mode of MODES) {
-    const r = await engineCommits(mode, mode === 'asynchronous' ? 400 : 1000);
+    const r = await engineCommits(mode, ENGINE_RUN_MS[mode]);
     const perWallSecond = (r.commits * 1000) / r.wallMs;
     engine[mode] = { ...r, perWallSecond };
     rows.push([`engine, ${mode}, insert, 64 sessions, nvme`, fmt(r.commits), fmt(r.wallMs), fmt(perWallSecond)]);
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) {
-  await main();
+  runBench('sim-speed', main);
 } else {
   const results: ScenarioResult[] = [];
   for (const job of workerData as ScenarioJob[]) results.push(await scenarios(job));
