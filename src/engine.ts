@@ -91,11 +91,6 @@ export interface EngineOptions {
   /** Where statistics reports go when enable_stats is on (default: stderr). */
   statsSink?: (report: string) => void;
   /**
-   * FOR TESTING THE CRASH CHECKER ONLY (src/sim/checker.ts): deliberately break durability, so a
-   * test can show the checker catches it. Never set otherwise.
-   */
-  unsafeTesting?: UnsafeTestingSwitches;
-  /**
    * Where checkpoint and recovery segment work runs: 'threads' (checkpoint_workers piscina workers)
    * or 'inline' (this thread). Default: threads on the real disk; inline on any other Disk (the
    * simulated disk lives in this thread, and the simulation must stay deterministic).
@@ -113,16 +108,6 @@ export interface EngineOptions {
 
 /** Virtual time the capture scan lets pass between batches with the inline executor (simulation). */
 const INLINE_PAUSE_US = 1;
-
-/** Deliberate durability bugs, each a switch (see EngineOptions.unsafeTesting). */
-export interface UnsafeTestingSwitches {
-  /** sync and group modes tell the client "committed" before the redo is flushed. */
-  ackBeforeFlush?: boolean;
-  /** The WAL writer writes without fdatasync. */
-  skipFsync?: boolean;
-  /** The WAL writer treats a failed write (ENOSPC) or fdatasync (EIO) as success. */
-  ignoreIoErrors?: boolean;
-}
 
 export interface RecoveryReport {
   /** The checkpoint loaded, or undefined when there was no control file (empty start). */
@@ -211,7 +196,6 @@ export class Engine implements SessionHost {
       await engine.start(
         options.create ?? true,
         options.observer,
-        options.unsafeTesting ?? {},
         executorFactory(options, config, disk, clock),
         options.checkpointTuning ?? {},
         recorded !== undefined,
@@ -231,7 +215,6 @@ export class Engine implements SessionHost {
   private async start(
     create: boolean,
     observer: CommitObserver | undefined,
-    unsafe: UnsafeTestingSwitches,
     executors: ExecutorFactory,
     tuning: CheckpointTuning,
     settingsRecorded: boolean,
@@ -286,8 +269,6 @@ export class Engine implements SessionHost {
         endLsn: wal.end.endLsn,
         witnessPath: witnessPath(this.dir),
         witnessLsn: recovered.witness?.durableLsn ?? 0,
-        unsafeSkipFsync: unsafe.skipFsync,
-        unsafeIgnoreIoErrors: unsafe.ignoreIoErrors,
       });
       // Everything up to the recovered end was read back (and is now synced): a later recovery must
       // find at least that much.
@@ -311,7 +292,7 @@ export class Engine implements SessionHost {
       retainFromWallMs: () => this.pitrs.retainFromWallMs(this.clock.wallMs()),
     });
     this.applyHook = this.checkpoints;
-    const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer, unsafeAckBeforeFlush: unsafe.ackBeforeFlush });
+    const handler = createRedoLogHandler(mode, { config: this.config, clock: this.clock, wal: this.wal, observer });
     this.log = this.checkpoints.wrap(handler);
     if (legacy) await writeDirectorySettings(this.disk, this.dir, settingsOf(this.config), this.clock.wallMs());
   }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildMutant, importFrom, occurrences, REAL_BUILD, type Mutant } from './helpers/mutants.js';
-import type { CrashTestMode } from '../src/sim/crash-test.js';
+import type { CrashTestMode, FaultName } from '../src/sim/crash-test.js';
 
 type CrashTestModule = typeof import('../src/sim/crash-test.js');
 
@@ -75,6 +75,39 @@ const ORACLE_MUTANTS: OracleMutant[] = [
 ];
 
 /**
+ * Durability bugs (the ones motsim once had switches for): the client told "committed" before the
+ * flush, a write without fdatasync, a failed write or fdatasync taken for done (the pre-fsyncgate bug).
+ */
+const WAL = 'src/wal/wal-writer.js';
+const DURABILITY_MUTANTS: (OracleMutant & { faults?: readonly FaultName[] })[] = [
+  {
+    name: 'synchronous commit acknowledged before its flush',
+    edits: [{ file: 'src/commit-group/sync-handler.js', find: '        return done;', replace: '        done.catch(() => undefined);\n        return Promise.resolve();' }],
+    modes: ['synchronous'],
+    kinds: ['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-but-not-logged'],
+  },
+  {
+    name: 'group commit acknowledged before its group is flushed',
+    edits: [{ file: 'src/commit-group/group-commit-handler.js', find: '        return done;', replace: '        done.catch(() => undefined);\n        return Promise.resolve();' }],
+    modes: ['group'],
+    kinds: ['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-but-not-logged', 'not-serializable', 'recovery-failed'],
+  },
+  {
+    name: 'the WAL written without fdatasync',
+    edits: [{ file: WAL, find: 'await f.writeAndSync(w.fileOffset, w.bytes, lane);', replace: 'await f.write(w.fileOffset, w.bytes);' }],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    kinds: ['acknowledged-commit-lost', 'not-a-log-prefix', 'async-loss-bound-exceeded'],
+  },
+  {
+    name: 'a failed write or fdatasync taken for done (fsyncgate)',
+    edits: [{ file: WAL, find: '        catch (e) {\n            if (!(e instanceof MotError)) {', replace: '        catch (e) {\n            if (e && (e.code === "EIO" || e.code === "ENOSPC"))\n                return this.complete(batch);\n            if (!(e instanceof MotError)) {' }],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    faults: ['fsyncgate', 'enospc'],
+    kinds: ['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-after-wal-failure', 'async-loss-bound-exceeded', 'not-serializable'],
+  },
+];
+
+/**
  * Scenarios the oracle gets to find a mutant in, per mode (it stops at the first violation). The
  * slowest find needs a few hundred (printed by each test), so a change to the workload or the engine
  * that shifts the random draws leaves room.
@@ -85,19 +118,22 @@ const SEED = 1;
 const ORACLE_TEST_TIMEOUT_MS = 900_000;
 
 describe('broken builds: the oracle (crash-test and its checker) catches each defect class by itself', () => {
-  for (const m of ORACLE_MUTANTS) {
+  for (const m of [...ORACLE_MUTANTS, ...DURABILITY_MUTANTS]) {
     it(m.name, async () => {
       for (const e of m.edits) expect(occurrences(e), `the edit still matches the real build once: ${JSON.stringify(e.find)}`).toBe(1);
       const mutant = await importFrom<CrashTestModule>(buildMutant(m), 'src/sim/crash-test.js');
       const real = await importFrom<CrashTestModule>(REAL_BUILD, 'src/sim/crash-test.js');
       for (const mode of m.modes) {
-        const broken = await mutant.crashTest({ mode, seed: SEED, runs: SCENARIOS_MAX, violationsMax: 1 });
+        const faults = 'faults' in m ? [...(m.faults ?? [])] : [];
+        const broken = await mutant.crashTest({ mode, seed: SEED, runs: SCENARIOS_MAX, violationsMax: 1, faults });
         expect(broken.violations.length, `${m.name}, ${mode}: no violation in ${SCENARIOS_MAX} scenarios from seed ${SEED}`).toBeGreaterThan(0);
         const v = broken.violations[0]!;
         console.log(`${m.name}, ${mode}: caught in scenario ${broken.scenarios} of ${SCENARIOS_MAX} as ${v.kind}`);
         expect(m.kinds, `${mode}: ${v.kind}: ${v.message}`).toContain(v.kind);
         // The scenario that caught it passes on the real build: the finding is the mutant's.
-        const sound = await real.crashTest({ mode, seed: v.seed, runs: 1 });
+        expect(v.replay, 'a violation names its replay').toContain(`--seed ${v.seed} `);
+        expect(v.entries.length + v.message.length, 'and says what it found').toBeGreaterThan(0);
+        const sound = await real.crashTest({ mode, seed: v.seed, runs: 1, faults });
         expect(sound.violations.map((x) => `${x.kind}: ${x.message} (${x.replay})`), `${mode}: the real build, ${v.replay}`).toEqual([]);
       }
     }, ORACLE_TEST_TIMEOUT_MS);

@@ -655,46 +655,8 @@ describe('faults: what the engine must survive', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('the checker catches a deliberately broken engine (EngineOptions.unsafeTesting)', () => {
-  const cases = [
-    { mode: 'synchronous', unsafeTesting: { ackBeforeFlush: true }, faults: [] },
-    { mode: 'group', unsafeTesting: { ackBeforeFlush: true }, faults: [] },
-    { mode: 'synchronous', unsafeTesting: { skipFsync: true }, faults: [] },
-    { mode: 'group', unsafeTesting: { skipFsync: true }, faults: [] },
-    { mode: 'asynchronous', unsafeTesting: { skipFsync: true }, faults: [] },
-    { mode: 'synchronous', unsafeTesting: { ignoreIoErrors: true }, faults: ['fsyncgate'] },
-    { mode: 'group', unsafeTesting: { ignoreIoErrors: true }, faults: ['enospc'] },
-    { mode: 'asynchronous', unsafeTesting: { ignoreIoErrors: true }, faults: ['fsyncgate'] },
-  ] as const;
-  for (const c of cases) {
-    it(`${c.mode}, ${Object.keys(c.unsafeTesting)[0]}${c.faults.length ? ` with ${c.faults[0]}` : ''}: a violation, with its seed and replay line`, async () => {
-      const r = await crashTest({ mode: c.mode, seed: 1, runs: 30, unsafeTesting: c.unsafeTesting, faults: [...c.faults], violationsMax: 1 });
-      // The run stops after the scenario that found one; that scenario may find one per crash.
-      expect(r.violations.length).toBeGreaterThanOrEqual(1);
-      const v = r.violations[0]!;
-      expect(['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-but-not-logged']).toContain(v.kind);
-      expect(v.replay).toContain(`seed: ${v.seed}`);
-      expect(formatCrashTestSummary(r)).toContain(`VIOLATION ${v.kind}`);
-    });
-  }
-
-  it('reports the lost commit with the ledger entries involved (acknowledging before the flush, synchronous)', async () => {
-    const h = await harness('synchronous', 2);
-    const world = h.world;
-    const engine = await world.run('reopen unsafe', (async () => {
-      await h.engine.close();
-      return Engine.open(world.dir, world.engineOptions({ config: h.config, observer: h.ledger.observer(), unsafeTesting: { ackBeforeFlush: true } }));
-    })());
-    h.ledger.startEpoch(0, engine.recovery.wal.end.endLsn);
-    const runner = new WorkloadRunner(h.ledger, [engine.openSession()], world.clock, world.random);
-    expect(await world.run('commit', runner.transaction(runner.sessions[0]!, (tx) => tx.put(1, 10)))).toBe('acked');
-    world.crash(engine); // before the flush finished: the acknowledged commit is not on disk
-    h.engine = engine;
-    const { check } = await recoverAndCheck(h, 'synchronous');
-    expect(check.violations.map((v) => v.kind)).toEqual(['acknowledged-commit-lost']);
-    expect(check.violations[0]!.entries[0]).toBe(formatEntry(h.ledger.entries.at(-1)!));
-  });
-});
+// The checker catching deliberately broken engines (acknowledging before the flush, writing without
+// fdatasync, ignoring I/O errors) is test/broken-builds.test.ts: each is a mutant build, not a switch.
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -63,8 +63,6 @@ export interface HandlerContext {
   clock: Clock;
   wal: WalWriter | undefined;
   observer?: CommitObserver;
-  /** TESTING THE CHECKER ONLY (EngineOptions.unsafeTesting): tell clients "committed" before the flush. */
-  unsafeAckBeforeFlush?: boolean;
 }
 
 export function emptyStats(mode: LoggingMode): LogStats {

@@ -4,7 +4,7 @@
 // is bounded in events and virtual time; a violation carries its seed and a one-line replay command.
 
 import { createHash } from 'node:crypto';
-import { Engine, type UnsafeTestingSwitches } from '../engine.js';
+import { Engine } from '../engine.js';
 import { resolveConfig, type ConfigInput } from '../config/config.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { Errors, isMotError } from '../errors.js';
@@ -110,8 +110,6 @@ export interface CrashTestOptions {
   config?: ConfigInput;
   /** Machine shape and disk latency (default 2 sockets x 2 cores, nvme). */
   machine?: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
-  /** FOR TESTING THE CHECKER ONLY: break the engine on purpose (see EngineOptions.unsafeTesting). */
-  unsafeTesting?: UnsafeTestingSwitches;
   /** Stop after this many violations (default 10). */
   violationsMax?: number;
   /** Called after each scenario with the counts so far. */
@@ -181,7 +179,6 @@ interface Settings {
   customWorkload: boolean;
   config: ConfigInput;
   machine: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
-  unsafe: UnsafeTestingSwitches | undefined;
   violationsMax: number;
   checkpointEveryUs: number | undefined;
   options: CrashTestOptions;
@@ -254,7 +251,6 @@ function resolveSettings(o: CrashTestOptions): Settings {
     customWorkload: o.workload !== undefined,
     config: o.config ?? {},
     machine: o.machine ?? {},
-    unsafe: o.unsafeTesting,
     violationsMax: o.violationsMax ?? 10,
     checkpointEveryUs: o.checkpointEveryUs,
     options: o,
@@ -376,7 +372,7 @@ async function runUntil<T>(world: SimWorld, promise: Promise<T>, stop: () => boo
 }
 
 function openEngine(world: SimWorld, s: Settings, p: Plan, ledger: Ledger, config: ConfigInput = p.config): Promise<Engine> {
-  return Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer(), unsafeTesting: s.unsafe }));
+  return Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer() }));
 }
 
 /**
@@ -823,13 +819,13 @@ function reporter(s: Settings, tally: Tally, scenario: number, seed: number, epo
 export function replayCommand(s: Settings, seed: number, runs: number, crashAt?: number): string {
   const o = s.options;
   const disk = o.machine?.disk;
-  if (s.customWorkload || s.unsafe || o.crashWindowUs !== undefined || (disk !== undefined && typeof disk !== 'string')) {
+  if (s.customWorkload || o.crashWindowUs !== undefined || (disk !== undefined && typeof disk !== 'string')) {
     const fields = [`mode: '${s.mode}'`, `seed: ${seed}`, `runs: ${runs}`];
     if (s.faults.size > 0) fields.push(`faults: [${[...s.faults].map((f) => `'${f}'`).join(', ')}]`);
     if (s.crashModel !== 'random') fields.push(`crashModel: '${s.crashModel}'`);
     if (o.exhaustive) fields.push('exhaustive: true');
     if (crashAt !== undefined) fields.push(`crashPoint: ${crashAt}`);
-    return `crashTest({ ${fields.join(', ')}, ...the same workload, config, machine and switches })`;
+    return `crashTest({ ${fields.join(', ')}, ...the same workload, config and machine })`;
   }
   const parts = ['motsim crash-test', `--mode ${s.mode}`, `--seed ${seed}`, `--runs ${runs}`];
   if (s.faults.size > 0) parts.push(`--faults ${[...s.faults].join(',')}`);

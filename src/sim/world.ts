@@ -2,7 +2,7 @@
 // seeded randomness, plus the EngineOptions that open the unchanged Engine in it. Invariants: one seed
 // gives the same world; a crash discards the engine instance; a restart gets a fresh scheduler.
 
-import type { Engine, EngineOptions, UnsafeTestingSwitches } from '../engine.js';
+import type { Engine, EngineOptions } from '../engine.js';
 import type { ConfigInput } from '../config/config.js';
 import type { CommitObserver } from '../commit-group/redo-log-handler.js';
 import { SeededRandom, type Random } from '../io/random.js';
@@ -100,7 +100,7 @@ export class SimWorld {
   }
 
   /** Engine options for this world: its disk, clock and random; the machine's shape in the config. */
-  engineOptions(extra: { config?: ConfigInput; observer?: CommitObserver; unsafeTesting?: UnsafeTestingSwitches } = {}): EngineOptions {
+  engineOptions(extra: { config?: ConfigInput; observer?: CommitObserver } = {}): EngineOptions {
     return {
       disk: this.disk,
       clock: this.clock,
@@ -108,7 +108,6 @@ export class SimWorld {
       config: { sockets: this.machine.sockets, cores_per_socket: this.machine.coresPerSocket, ...extra.config },
       onWarning: () => undefined,
       ...(extra.observer ? { observer: extra.observer } : {}),
-      ...(extra.unsafeTesting ? { unsafeTesting: extra.unsafeTesting } : {}),
     };
   }
 

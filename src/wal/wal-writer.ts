@@ -31,10 +31,6 @@ export interface WalWriterOptions {
   witnessPath?: string;
   /** The LSN the witness file holds now (from recovery), so an equal one is not rewritten. */
   witnessLsn?: number;
-  /** TESTING THE CHECKER ONLY: write without fdatasync (a missing flush). */
-  unsafeSkipFsync?: boolean;
-  /** TESTING THE CHECKER ONLY: treat a failed write or fdatasync as done (the pre-fsyncgate bug). */
-  unsafeIgnoreIoErrors?: boolean;
 }
 
 /** Bytes to write into one segment file at one offset. */
@@ -272,14 +268,12 @@ export class WalWriter {
       for (const w of batch.writes) {
         const f = await this.segment(w.segmentIndex);
         file = f.path;
-        if (this.opts.unsafeSkipFsync) await f.write(w.fileOffset, w.bytes);
-        else await f.writeAndSync(w.fileOffset, w.bytes, lane);
+        await f.writeAndSync(w.fileOffset, w.bytes, lane);
         this.bytesWrittenTotal += w.bytes.length;
         this.flushCount++;
       }
       this.complete(batch);
     } catch (e) {
-      if (this.opts.unsafeIgnoreIoErrors && isIoError(e)) return this.complete(batch);
       if (!(e instanceof MotError)) {
         this.failureResumable = (this.failure === undefined || this.failureResumable) && isNoSpaceOnWrite(e);
         if (!isWriteFailure(e)) this.failureOutcomeUnknown = true;
