@@ -2,7 +2,9 @@
 // build (a mutant: a copy of dist/ with one defect spliced back in, see test/helpers/mutants.ts) is
 // run under the same oracle the real build passes (crash-test's default workload, checked by the
 // serializability and recovery checker; for the directory lock, two real processes). Each mutant
-// must be caught; the real build, given the same seeds and scenarios, must not be.
+// must be caught, in every mode listed; the real build must pass the scenario that caught it. The
+// classic durability bugs (an acknowledgement before the flush, a missing fdatasync, an I/O error
+// taken for success) are here too: the engine has no switch to break itself.
 
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -104,6 +106,32 @@ const DURABILITY_MUTANTS: (OracleMutant & { faults?: readonly FaultName[] })[] =
     modes: ['synchronous', 'group', 'asynchronous'],
     faults: ['fsyncgate', 'enospc'],
     kinds: ['acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'acknowledged-after-wal-failure', 'async-loss-bound-exceeded', 'not-serializable'],
+  },
+  {
+    name: 'defect 8: commits that never let the event loop turn (no commit pacer)',
+    edits: [
+      {
+        file: 'src/transaction/commit-pacer.js',
+        find: '        if (++this.commitsSinceTurn < COMMIT_YIELD_COMMITS_MAX && this.clock.nowUs() - this.turnAtUs < COMMIT_YIELD_INTERVAL_US)\n            return undefined;',
+        replace: '        return undefined;',
+      },
+    ],
+    modes: ['asynchronous'],
+    kinds: ['event-loop-starved', 'async-loss-bound-exceeded'],
+  },
+  {
+    name: 'defect 10: commits refused after a failed write while its partial tail stays in the log',
+    edits: [{ file: WAL, find: '                await this.clearTail(this.durable, this.nextLsn);', replace: '' }],
+    modes: ['group'],
+    faults: ['enospc'],
+    kinds: ['rejected-commit-recovered'],
+  },
+  {
+    name: 'defect 9: no witness of the durable log end (a lost tail looks torn)',
+    edits: [{ file: WAL, find: '        const path = this.opts.witnessPath;\n        if (path === undefined)', replace: '        const path = undefined;\n        if (path === undefined)' }],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    faults: ['wal-truncate', 'wal-delete-last', 'wal-zero-last'],
+    kinds: ['damage-not-reported', 'acknowledged-commit-lost'],
   },
 ];
 
