@@ -29,6 +29,27 @@ async function main(): Promise<void> {
     onWarning: () => undefined,
   });
   await asyncEngine.createTable(BENCH_TABLE);
+  // Scans: a table of 10,000 rows, read 100 at a time by a transaction that then inserts a row (the
+  // range must be validated at commit: phantoms). "quiet": nothing changed since, validation is
+  // skipped; "changed": another transaction committed meanwhile, the range is counted again.
+  const scanEngine = await Engine.open('/micro-scan', { disk: new MemDisk(), config: { enable_redo_log: false }, onWarning: () => undefined });
+  await scanEngine.createTable(BENCH_TABLE);
+  const scanSession = scanEngine.openSession();
+  const otherSession = scanEngine.openSession();
+  for (let i = 0; i < 10_000; i += 1000) {
+    const tx = scanSession.begin();
+    for (let j = i; j < i + 1000; j++) tx.insert('bench', makeRow(j, 0));
+    await tx.commit();
+  }
+  let scanInsertId = 1_000_000;
+  const scanThenInsert = async (changed: boolean): Promise<void> => {
+    const tx = scanSession.begin();
+    const from = BigInt((scanInsertId * 37) % 9_900);
+    if (tx.scan('bench', from, from + 99n).length !== 100) throw new Error('the scanned range holds 100 rows');
+    tx.insert('bench', makeRow(scanInsertId++, 0));
+    if (changed) await otherSession.transaction((o) => o.insert('bench', makeRow(scanInsertId++, 0)));
+    await tx.commit();
+  };
   const offSession = off.openSession();
   const asyncSession = asyncEngine.openSession();
   const table = off.table('bench');
@@ -70,10 +91,13 @@ async function main(): Promise<void> {
       const tx = asyncSession.begin();
       tx.insert('bench', makeRow(asyncId++, 0));
       await tx.commit();
-    });
+    })
+    .add('transaction: scan 100 rows + insert, quiet (no validation)', () => scanThenInsert(false))
+    .add('transaction: scan 100 rows + insert, table changed (range re-counted) + the other insert', () => scanThenInsert(true));
   await bench.run();
   await off.close();
   await asyncEngine.close();
+  await scanEngine.close();
 
   for (const t of bench.tasks) {
     if (t.result.state !== 'completed') throw new Error(`task "${t.name}" ended ${t.result.state}${'error' in t.result ? `: ${t.result.error.message}` : ''}`);
