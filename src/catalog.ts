@@ -89,7 +89,9 @@ export class Catalog {
   private indexHolder(database: string, indexName: string): Table | undefined {
     for (const t of this.byName.values()) {
       if (databaseOf(t.name) !== database) continue;
-      if (t.schema.primaryKeyName === indexName || t.schema.index(indexName) !== undefined) return t;
+      // A primary key is named `<table>_pkey`, with the table's name inside its database or whole.
+      const pkey = `${t.name.slice(t.name.indexOf('.') + 1)}_pkey`;
+      if (t.schema.primaryKeyName === indexName || pkey === indexName || t.schema.index(indexName) !== undefined) return t;
     }
     return undefined;
   }

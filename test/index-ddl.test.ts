@@ -341,3 +341,83 @@ describe('CREATE INDEX / DROP INDEX: concurrency', () => {
     expect(indexes(e, 'items')).toEqual([]);
   });
 });
+
+describe('SQL: CREATE [UNIQUE] INDEX, DROP INDEX, SHOW INDEXES / COLUMNS', () => {
+  async function sqlRows(w: World, e: Engine, text: string, session?: ReturnType<Engine['openSession']>): Promise<unknown[][]> {
+    const results = await sim(w, text, e.sql(text, session));
+    return results[results.length - 1]!.rows;
+  }
+
+  it('creates, shows and drops indexes; duplicates, names and IF [NOT] EXISTS behave as in PostgreSQL', async () => {
+    const w = world(11);
+    const e = await openEngine(w);
+    await sim(w, 'setup', e.sql("create table t (id int primary key, u varchar(8), g int not null); insert into t values (1, 'a', 1), (2, 'b', 1), (3, null, 2)"));
+    const [created] = await sim(w, 'create', e.sql('create unique index t_u on t (u); create index t_gu on t (g, u)'));
+    expect(created!.command).toBe('CREATE INDEX');
+    expect(await sqlRows(w, e, 'show indexes from t')).toEqual([
+      ['t_pkey', 'id', true, true],
+      ['t_u', 'u', true, false],
+      ['t_gu', 'g, u', false, false],
+    ]);
+    expect(await sqlRows(w, e, 'show columns from postgres.t')).toEqual([
+      ['id', 'integer', false, true],
+      ['u', 'character varying(8)', true, false],
+      ['g', 'integer', false, false],
+    ]);
+    const dupRow = await refusal(w, 'dup row', e.sql("insert into t values (4, 'a', 3)"));
+    expect([dupRow.sqlstate, dupRow.message]).toEqual(['23505', expect.stringMatching(/^duplicate key value violates unique constraint "t_u"/)]);
+    const dupIndex = await refusal(w, 'unique over duplicates', e.sql('create unique index t_g on t (g)'));
+    expect([dupIndex.sqlstate, dupIndex.message, dupIndex.detail]).toEqual(['23505', expect.stringMatching(/^duplicate key value violates unique constraint "t_g"/), 'Key (g)=(1) already exists in table "t".']);
+    expect((await refusal(w, 'same name', e.sql('create index t_u on t (g)'))).sqlstate).toBe('42P07');
+    await sim(w, 'if not exists', e.sql('create index if not exists t_u on t (g)'));
+    expect((await refusal(w, 'long name', e.sql(`create index ${'i'.repeat(64)} on t (g)`))).sqlstate).toBe('42622');
+    expect((await refusal(w, 'unknown column', e.sql('create index t_x on t (nope)'))).sqlstate).toBe('42703');
+    expect((await refusal(w, 'missing table', e.sql('create index t_x on nope (g)'))).sqlstate).toBe('42P01');
+    expect((await refusal(w, 'no name', e.sql('create index on t (g)'))).sqlstate).toBe('42601');
+    expect((await refusal(w, 'in a block', e.sql('begin; create index t_x on t (g)'))).sqlstate).toBe('25001');
+    await sim(w, 'drop', e.sql('drop index t_gu; drop index if exists t_gu; drop index postgres.t_u'));
+    expect(await sqlRows(w, e, 'show indexes in t')).toEqual([['t_pkey', 'id', true, true]]);
+    const missing = await refusal(w, 'drop missing', e.sql('drop index t_gu'));
+    expect([missing.sqlstate, missing.rc, missing.message]).toEqual(['42P01', 'RC_INDEX_NOT_FOUND', expect.stringMatching(/t_gu/)]);
+    expect((await refusal(w, 'drop pkey', e.sql('drop index t_pkey on t'))).sqlstate).toBe('0A000');
+    await sim(w, 'flush', e.flush());
+    const { w2, e2 } = await crashAndReopen(w, e);
+    expect(await sqlRows(w2, e2, 'show indexes from t')).toEqual([['t_pkey', 'id', true, true]]);
+  });
+
+  it('DROP INDEX without ON finds the index among the database\'s tables; several holders need ON', async () => {
+    const w = world(12);
+    const e = await openEngine(w);
+    // The library API's CREATE TABLE does not check index names against other tables.
+    await sim(w, 'a', e.createTable({ ...ITEMS, name: 'a', indexes: [{ name: 'ix', columns: ['g'] }] }));
+    await sim(w, 'b', e.createTable({ ...ITEMS, name: 'b', indexes: [{ name: 'ix', columns: ['u'] }] }));
+    const ambiguous = await refusal(w, 'ambiguous', e.sql('drop index ix'));
+    expect([ambiguous.sqlstate, ambiguous.message]).toEqual(['22023', expect.stringMatching(/tables "a", "b" of database "postgres".*DROP INDEX ix ON table/)]);
+    await sim(w, 'on b', e.sql('drop index ix on b'));
+    await sim(w, 'the only one', e.sql('drop index ix'));
+    expect([indexes(e, 'a'), indexes(e, 'b')]).toEqual([[], []]);
+  });
+
+  it('needs the privileges of CREATE/DROP TABLE: a tenant indexes only tables of its own databases (42501)', async () => {
+    const w = world(13);
+    const e = await openEngine(w);
+    await sim(w, 'setup', e.sql("create table t (id int primary key, g int); create account acme admin_name 'boss'"));
+    const acme = e.openSession({ account: 'acme' });
+    await sim(w, 'acme', e.sql('create database shop; use shop; create table items (id int primary key, g int); create index items_g on items (g)', acme));
+    expect(await sqlRows(w, e, 'show indexes from items', acme)).toEqual([
+      ['items_pkey', 'id', true, true],
+      ['items_g', 'g', false, false],
+    ]);
+    expect(indexes(e, 'shop.items')).toEqual(['items_g(g)']);
+    for (const text of ['create index t_g on postgres.t (g)', 'drop index postgres.t_g', 'show indexes from postgres.t']) {
+      const err = await refusal(w, text, e.sql(text, acme));
+      expect([err.sqlstate, err.message], text).toEqual(['42501', expect.stringMatching(/account "acme".*database "postgres"/)]);
+    }
+    await sim(w, 'sys indexes postgres.t', e.sql('create index t_g on t (g)'));
+    expect((await refusal(w, 'tenant drops it', e.sql('drop index postgres.t_g', acme))).sqlstate).toBe('42501');
+    // Index names are per database: the same name in another database is another index.
+    await sim(w, 'same name elsewhere', e.sql('create index items_g on t (g)'));
+    await sim(w, 'tenant drops its own', e.sql('drop index items_g', acme));
+    expect([indexes(e, 'shop.items'), indexes(e, 't')]).toEqual([[], ['t_g(g)', 'items_g(g)']]);
+  });
+});
