@@ -15,6 +15,9 @@ import { RedoOp } from '../src/redo/redo-format.js';
 import { SYS_LOGIN } from '../src/admin/accounts.js';
 import { restoreFromPitr } from '../src/admin/pitr-restore.js';
 import { ACCOUNTS, engineState, openEngine, sim, world, type World } from './helpers/checkpoint-sim.js';
+import { ModelDb, defText, type DdlOp, type RecordedOp } from '../src/sim/model.js';
+import { checkSerializable } from '../src/sim/serializability.js';
+import type { LedgerEntry } from '../src/sim/ledger.js';
 
 const ITEMS: TableDef = {
   name: 'items',
@@ -419,5 +422,55 @@ describe('SQL: CREATE [UNIQUE] INDEX, DROP INDEX, SHOW INDEXES / COLUMNS', () =>
     await sim(w, 'same name elsewhere', e.sql('create index items_g on t (g)'));
     await sim(w, 'tenant drops its own', e.sql('drop index items_g', acme));
     expect([indexes(e, 'shop.items'), indexes(e, 't')]).toEqual([[], ['t_g(g)', 'items_g(g)']]);
+  });
+});
+
+describe('the oracle: index DDL in the serial order', () => {
+  const def: TableDef = { name: 't', columns: [{ name: 'id', type: 'int32', nullable: false }, { name: 'g', type: 'int32' }], primaryKey: ['id'] };
+  const uniqueG: DdlOp = { ddl: 'create-index', table: 't', index: { name: 't_g', columns: ['g'], unique: true } };
+  function base(gs: (number | null)[]): ModelDb {
+    const db = ModelDb.empty();
+    db.applyDdl({ ddl: 'create', table: 't', def });
+    gs.forEach((g, id) => db.putRow('t', { id, g }));
+    return db;
+  }
+  function entry(id: number, fields: Partial<LedgerEntry>): LedgerEntry {
+    return { id, epoch: 0, txId: id, session: 0, socket: 0, writes: [], outcome: 'acked', beganAtUs: 0, ops: [], ...fields };
+  }
+  const refusedDdl = (snapshotCsn: number): LedgerEntry => entry(1, { txId: -1, ddl: uniqueG, outcome: 'rejected', snapshotCsn, error: '23505 duplicate key value violates unique constraint "t_g"' });
+  const acceptedDdl = (csn: number): LedgerEntry => entry(1, { txId: -1, ddl: uniqueG, csn, logPosition: csn - 1, snapshotCsn: csn - 1 });
+
+  it('a CREATE UNIQUE INDEX refused with 23505 must meet two rows sharing a key at its place (after its snapshot CSN)', () => {
+    expect(checkSerializable([refusedDdl(0)], base([1, 1, null])).violations).toEqual([]);
+    const wrong = checkSerializable([refusedDdl(0)], base([1, 2, null, null])).violations;
+    expect(wrong.map((v) => `${v.kind}: ${v.message}`)).toEqual([expect.stringMatching(/^not-serializable: CREATE UNIQUE INDEX t_g ON t \(g\) was refused .* no two rows share a key in the state after CSN 0/)]);
+    // The duplicate appears only with the commit at CSN 1: a refusal placed after CSN 0 is wrong, after CSN 1 right.
+    const insert: RecordedOp = { op: 'insert', table: 't', row: { id: 5, g: 2 }, result: 'ok' };
+    const tx = entry(2, { csn: 1, logPosition: 0, ops: [insert] });
+    expect(checkSerializable([tx, refusedDdl(0)], base([1, 2])).violations).toHaveLength(1);
+    expect(checkSerializable([tx, refusedDdl(1)], base([1, 2])).violations).toEqual([]);
+  });
+
+  it('a CREATE UNIQUE INDEX accepted over duplicate rows is a violation; after it, the model refuses duplicates per statement and the definition cell changes', () => {
+    const wrong = checkSerializable([acceptedDdl(1)], base([3, 3])).violations;
+    expect(wrong.map((v) => v.message)).toEqual([expect.stringMatching(/CREATE UNIQUE INDEX t_g ON t \(g\) was accepted at CSN 1, but two rows share the key \(g\)=\(3\)/)]);
+    const ddl = acceptedDdl(1);
+    const dup: RecordedOp = { op: 'insert', table: 't', row: { id: 9, g: 3 }, result: '23505 t_g' };
+    const after = entry(2, { csn: 2, logPosition: 1, ops: [dup] });
+    const ok = checkSerializable([ddl, after], base([3, 4]));
+    expect(ok.violations).toEqual([]);
+    expect(ok.defsAfter.get(ddl)).toBe(defText({ ...def, indexes: [{ name: 't_g', columns: ['g'], unique: true }] }));
+    // Before the index the same insert is accepted: answering 23505 there is not serializable (and the
+    // row it then adds makes the index accepted at CSN 2 one over duplicates).
+    const before = entry(2, { csn: 1, logPosition: 0, ops: [dup] });
+    expect(checkSerializable([before, acceptedDdl(2)], base([3, 4])).violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/tx#2 \(CSN 1\) is not serializable.*the engine answered 23505 t_g, a serial execution answers ok/),
+      expect.stringMatching(/accepted at CSN 2, but two rows share the key \(g\)=\(3\)/),
+    ]);
+    const dropped = entry(3, { txId: -1, ddl: { ddl: 'drop-index', table: 't', index: 't_g' }, csn: 2, logPosition: 1 });
+    const afterDrop = entry(4, { csn: 3, logPosition: 2, ops: [{ ...dup, result: 'ok' }] });
+    const cycle = checkSerializable([acceptedDdl(1), dropped, afterDrop], base([3, 4]));
+    expect(cycle.violations).toEqual([]);
+    expect(cycle.defsAfter.get(dropped)).toBe(defText({ ...def, indexes: [] }));
   });
 });
