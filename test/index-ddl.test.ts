@@ -149,6 +149,52 @@ describe('CREATE INDEX / DROP INDEX: logged, replayed, checkpointed', () => {
     await sim(w2, 'close', e2.close());
   });
 
+  it('the increment after an index change, crashed before each of its disk operations, recovers the same rows and definition', async () => {
+    const w = world(14);
+    const e = await openEngine(w);
+    await loadItems(w, e, 20);
+    await sim(w, 'full', e.checkpoint());
+    await sim(w, 'create', e.createIndex('items', { name: 'items_u', columns: ['u'], unique: true }));
+    await sim(w, 'drop', e.dropIndex('items', 'items_u'));
+    await sim(w, 'create g', e.createIndex('items', { name: 'items_g', columns: ['g'] }));
+    const tx = e.openSession().begin();
+    tx.update('items', 3, { g: 9 });
+    tx.delete('items', 4);
+    await sim(w, 'change', tx.commit());
+    const state = engineState(e);
+    const image = w.disk.snapshotDurable();
+    const probe = world(15, image);
+    const pe = await openEngine(probe);
+    const before = probe.disk.operationCount;
+    expect(await sim(probe, 'probe', pe.incrementCheckpoint())).toMatchObject({ kind: 'incremental', rows: 19 });
+    const ops = probe.disk.operationCount - before;
+    expect(ops).toBeGreaterThan(5);
+    for (let k = 0; k <= ops; k++) {
+      const label = `crash before operation ${k} of ${ops}`;
+      const wk = world(100 + k, image);
+      const ek = await openEngine(wk);
+      const crashAt = wk.disk.operationCount + k;
+      let crashed: ReturnType<typeof wk.disk.snapshotDurable> | undefined;
+      wk.disk.onOperation((op) => {
+        if (op.index === crashAt && crashed === undefined) {
+          wk.disk.crash();
+          crashed = wk.disk.snapshotDurable();
+        }
+      });
+      await sim(wk, label, ek.incrementCheckpoint().then(() => undefined, () => undefined));
+      await ek.abandon();
+      if (crashed === undefined) {
+        wk.disk.crash();
+        crashed = wk.disk.snapshotDurable();
+      }
+      const w2 = world(500 + k, crashed);
+      const e2 = await openEngine(w2);
+      expect(engineState(e2), label).toEqual(state);
+      expect(indexes(e2, 'items'), label).toEqual(['items_g(g)']);
+      expect(e2.catalog.get('items').lookupIndex('items_g', 9), label).toHaveLength(1);
+    }
+  });
+
   it('an index change after the last checkpoint is replayed from the WAL on top of the chain', async () => {
     const w = world(3);
     const e = await openEngine(w);
