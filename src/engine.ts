@@ -518,8 +518,8 @@ export class Engine implements SessionHost {
    * MOT's limits (indexes per table, key columns, key bytes), the columns, and, for a unique index,
    * the rows: two live rows sharing a non-NULL key refuse it with 23505 naming the index and the key.
    * The rows are checked under the table's lock, so no commit can change them before it applies.
-   * Refused while a checkpoint runs or commits hold keys of the table (55006). Transactions that used
-   * the table before it applies cannot commit (40001: see Transaction, schemaChanged).
+   * Refused while a checkpoint runs (HV025) or commits hold keys of the table (55006). Transactions
+   * that used the table before it applies cannot commit (40001: see Transaction, schemaChanged).
    */
   async createIndex(tableName: string, index: IndexDef): Promise<DdlResult> {
     const refused = this.writeRefusal();
@@ -528,6 +528,9 @@ export class Engine implements SessionHost {
       throw Errors.invalidArgument(`index definition for table "${tableName}"`, 'expected { name, columns, unique? }');
     }
     checkName('index', index.name);
+    if (index.unique !== undefined && typeof index.unique !== 'boolean') {
+      throw Errors.invalidArgument(`index "${index.name}" on table "${tableName}"`, '`unique` must be true, false or absent');
+    }
     const def = normalizeIndexDef(index);
     const { table, release } = this.catalog.prepareIndexDdl(tableName, def.name, 'create');
     try {

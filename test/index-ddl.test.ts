@@ -283,6 +283,7 @@ describe('CREATE INDEX / DROP INDEX: every refusal comes before anything is logg
       ['the primary key name', () => e.createIndex('other', { name: 'items_pkey', columns: ['u'] }), '42P07', /relation "items_pkey" already exists/],
       ['missing table', () => e.createIndex('nope', { name: 'ix', columns: ['g'] }), '42P01', /Table "nope" doesn't exist/],
       ['not a definition', () => e.createIndex('items', null as never), '22023', /index definition for table "items"/],
+      ['unique not a boolean', () => e.createIndex('items', { name: 'ix', columns: ['g'], unique: 'yes' as never }), '22023', /`unique` must be true, false or absent/],
       ['drop a missing index', () => e.dropIndex('items', 'nope'), '42P01', /Index "nope" of table "items" doesn't exist/],
       ['drop the primary key', () => e.dropIndex('items', 'items_pkey'), '0A000', /primary key index "items_pkey" of table "items"/],
       ['drop on a missing table', () => e.dropIndex('nope', 'items_g'), '42P01', /Table "nope" doesn't exist/],
