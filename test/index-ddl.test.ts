@@ -351,6 +351,24 @@ describe('CREATE INDEX / DROP INDEX: concurrency', () => {
     expect(e.catalog.get('items').changeCount).toBeGreaterThan(0);
   });
 
+  it('an insert refused by the second unique index saw the first one\'s key free: once another commit takes that key it cannot commit (40001)', async () => {
+    const w = world(16);
+    const e = await openEngine(w);
+    await loadItems(w, e, 2); // (0, 'u0', g 0), (1, 'u1', g 1)
+    await sim(w, 'u', e.createIndex('items', { name: 'items_u', columns: ['u'], unique: true }));
+    await sim(w, 'g', e.createIndex('items', { name: 'items_g', columns: ['g'], unique: true }));
+    const tx = e.openSession().begin();
+    // 'b' is free in items_u, g 1 is taken in items_g: refused naming items_g.
+    expect(() => tx.insert('items', { id: 5, u: 'b', g: 1 })).toThrow(/unique constraint "items_g"/);
+    tx.insert('items', { id: 7, u: 'z', g: 7 });
+    const other = e.openSession().begin();
+    other.insert('items', { id: 6, u: 'b', g: 2 });
+    await sim(w, 'other', other.commit());
+    // A serial execution after `other` refuses the row naming items_u: the answer tx got is stale.
+    const err = await refusal(w, 'commit', tx.commit());
+    expect([err.sqlstate, err.detail]).toEqual(['40001', expect.stringMatching(/index "items_u" it found free was taken/)]);
+  });
+
   it('moves Table.changeCount and schemaVersion: the validation shortcut cannot skip an index change', async () => {
     const w = world(9);
     const e = await openEngine(w);

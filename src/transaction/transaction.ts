@@ -469,7 +469,10 @@ export class Transaction {
   /**
    * Statement time: the unique-index keys of the row `entry` leaves must not be held by another row
    * of this transaction, nor by a committed row this transaction does not delete or move off that
-   * key. A refusal is a read of the committed holder (validated at commit like any read).
+   * key. A refusal is a read of the committed holder (validated at commit like any read), and the
+   * keys of the unique indexes checked before the refusing one were found free: the refusal names
+   * the first index that refuses, so those are observations too (with two unique indexes refusing a
+   * row, a key taken meanwhile in the first would change the answer).
    */
   private claimUniqueKeys(table: Table, encKey: PrimKey, entry: WriteEntry): void {
     const uniques = table.uniqueIndexNames;
@@ -483,19 +486,19 @@ export class Transaction {
       if (key === undefined) continue;
       const tag = `${u}:${key}`;
       const holder = claims?.byKey.get(tag);
-      if (holder !== undefined && holder !== encKey) throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      if (holder !== undefined && holder !== encKey) {
+        this.noteSeenFree(table, wanted);
+        throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      }
       const committed = this.committedHolder(table, u, key, encKey, tag);
       if (committed !== undefined) {
         this.reads.push({ table, key: table.keyOfSlot(committed), encKey: table.primaryKeyOfSlot(committed), slot: committed, version: table.version(committed) });
+        this.noteSeenFree(table, wanted);
         throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
       }
       wanted.push(tag);
     }
-    if (wanted.length > 0) {
-      let seen = this.uniqueSeenFree.get(table);
-      if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
-      for (const tag of wanted) seen.add(tag);
-    }
+    this.noteSeenFree(table, wanted);
     if (claims === undefined) {
       if (wanted.length === 0) return;
       claims = { byKey: new Map(), byRow: new Map() };
@@ -505,6 +508,14 @@ export class Transaction {
     for (const tag of wanted) claims.byKey.set(tag, encKey);
     if (wanted.length > 0) claims.byRow.set(encKey, wanted);
     else claims.byRow.delete(encKey);
+  }
+
+  /** Unique-index keys (`${index}:${key}`) a statement found free: validated at commit (validateReads). */
+  private noteSeenFree(table: Table, tags: readonly string[]): void {
+    if (tags.length === 0) return;
+    let seen = this.uniqueSeenFree.get(table);
+    if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
+    for (const tag of tags) seen.add(tag);
   }
 
   /**
