@@ -1,7 +1,10 @@
 // The engine's tables by name and id, over the per-socket memory pools. DDL is applied here both by
 // committing transactions and by recovery, so the two cannot drift apart. A CREATE, DROP or TRUNCATE
 // claims the table's name before its redo is logged and holds it until it is applied, so two DDLs on
-// one name never both pass their checks (src/reservations.ts).
+// one name never both pass their checks (src/reservations.ts); CREATE and DROP INDEX claim the table
+// (beside truncates) and the index's name in its database (index names of new indexes are unique per
+// database, PostgreSQL's per-schema rule: the database is the part of a table name before its first
+// '.').
 
 import type { TableDef } from './store/schema.js';
 import { TableSchema } from './store/schema.js';
@@ -44,7 +47,53 @@ export class Catalog {
     const release = kind === 'drop' ? this.claims.tryExclusive(name) : this.claims.tryShared(name);
     if (release !== undefined) return { table, release };
     if (this.claims.isExclusive(name)) throw Errors.tableNotFound(name); // its DROP is in flight
-    throw Errors.objectInUse(`table "${name}"`, 'a TRUNCATE in progress');
+    throw Errors.objectInUse(`table "${name}"`, 'a TRUNCATE, CREATE INDEX or DROP INDEX in progress');
+  }
+
+  /**
+   * Claim an existing table for CREATE INDEX or DROP INDEX `indexName` (beside truncates, like a
+   * TRUNCATE) and the index's name in the table's database, while its redo is logged. CREATE: the
+   * name must not be any index's (primary keys included) of a table of that database, else 42P07, as
+   * if a CREATE of the name in flight had happened. DROP: the table must have the index (else
+   * RC_INDEX_NOT_FOUND, as if a DROP of it in flight had happened); a primary key cannot be dropped.
+   */
+  prepareIndexDdl(tableName: string, indexName: string, kind: 'create' | 'drop'): { table: Table; release: Release } {
+    const table = this.get(tableName);
+    if (kind === 'create') {
+      const holder = this.indexHolder(databaseOf(tableName), indexName);
+      if (holder !== undefined) throw duplicateIndex(indexName, holder.name);
+    } else if (table.schema.index(indexName) === undefined) {
+      if (indexName === table.schema.primaryKeyName) throw Errors.notSupported(`dropping the primary key index "${indexName}" of table "${tableName}" (MOT tables need a primary key)`);
+      throw Errors.indexNotFound(indexName, tableName);
+    }
+    const releaseName = this.claims.tryExclusive(indexClaimKey(databaseOf(tableName), indexName));
+    if (releaseName === undefined) {
+      // Another CREATE or DROP of the name is in flight: answered as if it had happened.
+      throw kind === 'create' ? duplicateIndex(indexName, tableName) : Errors.indexNotFound(indexName, tableName);
+    }
+    const releaseTable = this.claims.tryShared(tableName);
+    if (releaseTable === undefined) {
+      releaseName();
+      throw Errors.tableNotFound(tableName); // its DROP is in flight
+    }
+    return {
+      table,
+      release: () => {
+        releaseTable();
+        releaseName();
+      },
+    };
+  }
+
+  /** A table of `database` with an index (or primary key) named `indexName`, if any. */
+  private indexHolder(database: string, indexName: string): Table | undefined {
+    for (const t of this.byName.values()) {
+      if (databaseOf(t.name) !== database) continue;
+      // A primary key is named `<table>_pkey`, with the table's name inside its database or whole.
+      const pkey = `${t.name.slice(t.name.indexOf('.') + 1)}_pkey`;
+      if (t.schema.primaryKeyName === indexName || pkey === indexName || t.schema.index(indexName) !== undefined) return t;
+    }
+    return undefined;
   }
 
   create(id: number, schema: TableSchema): Table {
@@ -102,6 +151,27 @@ function checkDefinitionNames(def: TableDef): void {
   if (Array.isArray(def.indexes)) {
     for (const i of def.indexes) if (typeof i?.name === 'string') checkName('index', i.name);
   }
+}
+
+/** The database part of a table name (before its first '.'; '' for none): the namespace of index names. */
+function databaseOf(tableName: string): string {
+  const dot = tableName.indexOf('.');
+  return dot < 0 ? '' : tableName.slice(0, dot);
+}
+
+/** The claim of an index name in a database (a control character no new table name can hold keeps it apart). */
+function indexClaimKey(database: string, indexName: string): string {
+  return `\u0001index\u0001${database}\u0001${indexName}`;
+}
+
+function duplicateIndex(indexName: string, table: string): MotError {
+  return new MotError({
+    code: 'MOT_ERROR_INVALID_ARG',
+    rc: 'RC_ERROR',
+    sqlstate: 'duplicate_table',
+    message: `relation "${indexName}" already exists`,
+    detail: `an index of table "${table}" has that name (index names are unique per database)`,
+  });
 }
 
 function duplicateTable(name: string): MotError {

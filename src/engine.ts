@@ -24,7 +24,8 @@ import {
 } from './config/config.js';
 import { Catalog } from './catalog.js';
 import { ChunkPools } from './store/chunk-pool.js';
-import type { TableDef } from './store/schema.js';
+import { normalizeIndexDef, type IndexDef, type TableDef } from './store/schema.js';
+import { checkName } from './names.js';
 import type { Table } from './store/table.js';
 import { LockTable } from './transaction/lock-table.js';
 import { Session, type SessionHost } from './transaction/session.js';
@@ -56,7 +57,7 @@ import { CONTROL_FILE_NAME } from './checkpoint/checkpoint-format.js';
 /** Least time between two automatic probes for disk space after the WAL ran out of it. */
 export const DISK_FULL_PROBE_INTERVAL_US = 1_000_000;
 
-/** What a DDL statement (createTable, dropTable, truncateTable) did. */
+/** What a DDL statement (createTable, dropTable, truncateTable, createIndex, dropIndex) did. */
 export interface DdlResult {
   /** Its commit sequence number: its place in the serial order of all transactions. */
   csn: number;
@@ -254,6 +255,7 @@ export class Engine implements SessionHost {
       repairTornTail: true,
       onRowRemoved: (t, key, encodedKey, csn) => changeLog.rowRemoved(t, key, encodedKey, csn),
       onTableTruncated: (t, csn) => changeLog.tableReplaced(t, csn),
+      onTableRedefined: (t, csn) => changeLog.tableReplaced(t, csn),
     });
     const { checkpoint: ckpt, wal } = recovered;
     this.csn = Math.max(wal.maxCsn, ckpt?.csn ?? 0);
@@ -460,9 +462,11 @@ export class Engine implements SessionHost {
     const { table, release } = this.catalog.prepareDdl(name, 'drop');
     try {
       this.checkpoints.refuseDdlDuringCheckpoint(name);
-      return await this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', (csn) => {
-        this.catalog.drop(table);
-        this.checkpoints.applied(csn);
+      return await this.logTableDdl(table, RedoOp.DROP_TABLE, 'drop', {
+        apply: (csn) => {
+          this.catalog.drop(table);
+          this.checkpoints.applied(csn);
+        },
       });
     } finally {
       release();
@@ -476,10 +480,79 @@ export class Engine implements SessionHost {
     const { table, release } = this.catalog.prepareDdl(name, 'truncate');
     try {
       this.checkpoints.refuseDdlDuringCheckpoint(name);
-      return await this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', (csn) => {
-        table.truncate();
-        this.checkpoints.tableTruncated(table, csn);
-        this.checkpoints.applied(csn);
+      return await this.logTableDdl(table, RedoOp.TRUNCATE_TABLE, 'truncate', {
+        apply: (csn) => {
+          table.truncate();
+          this.checkpoints.tableTruncated(table, csn);
+          this.checkpoints.applied(csn);
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Add a secondary index to an existing table (a logged CREATE_INDEX transaction; durable per the
+   * logging mode when this resolves). Everything that can refuse it is checked before its redo is
+   * logged: the name (src/names.ts; free among the indexes of the table's database, else 42P07),
+   * MOT's limits (indexes per table, key columns, key bytes), the columns, and, for a unique index,
+   * the rows: two live rows sharing a non-NULL key refuse it with 23505 naming the index and the key.
+   * The rows are checked under the table's lock, so no commit can change them before it applies.
+   * Refused while a checkpoint runs (HV025) or commits hold keys of the table (55006). Transactions
+   * that used the table before it applies cannot commit (40001: see Transaction, schemaChanged).
+   */
+  async createIndex(tableName: string, index: IndexDef): Promise<DdlResult> {
+    const refused = this.writeRefusal();
+    if (refused) throw refused;
+    if (index === null || typeof index !== 'object' || Array.isArray(index)) {
+      throw Errors.invalidArgument(`index definition for table "${tableName}"`, 'expected { name, columns, unique? }');
+    }
+    checkName('index', index.name);
+    if (index.unique !== undefined && typeof index.unique !== 'boolean') {
+      throw Errors.invalidArgument(`index "${index.name}" on table "${tableName}"`, '`unique` must be true, false or absent');
+    }
+    const def = normalizeIndexDef(index);
+    const { table, release } = this.catalog.prepareIndexDdl(tableName, def.name, 'create');
+    try {
+      this.checkpoints.refuseDdlDuringCheckpoint(tableName, 'create index');
+      const schema = table.schema.withIndex(def); // MOT's limits, the columns
+      const info = schema.index(def.name)!;
+      const body = { name: def.name, columns: def.columns, unique: def.unique === true };
+      return await this.logTableDdl(table, RedoOp.CREATE_INDEX, 'create index', {
+        body,
+        check: () => table.checkIndexBuildable(info),
+        apply: (csn) => {
+          table.redefine(schema);
+          this.checkpoints.tableRedefined(table, csn);
+          this.checkpoints.applied(csn);
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Drop a secondary index of a table (a logged DROP_INDEX transaction). Refused for an index the
+   * table does not have (RC_INDEX_NOT_FOUND), for its primary key, while a checkpoint runs or
+   * commits hold keys of the table (55006).
+   */
+  async dropIndex(tableName: string, indexName: string): Promise<DdlResult> {
+    const refused = this.writeRefusal();
+    if (refused) throw refused;
+    if (typeof indexName !== 'string') throw Errors.invalidArgument(`index name for table "${tableName}"`, 'expected a string');
+    const { table, release } = this.catalog.prepareIndexDdl(tableName, indexName, 'drop');
+    try {
+      this.checkpoints.refuseDdlDuringCheckpoint(tableName, 'drop index');
+      const schema = table.schema.withoutIndex(indexName);
+      return await this.logTableDdl(table, RedoOp.DROP_INDEX, 'drop index', {
+        body: indexName,
+        apply: (csn) => {
+          table.redefine(schema);
+          this.checkpoints.tableRedefined(table, csn);
+          this.checkpoints.applied(csn);
+        },
       });
     } finally {
       release();
@@ -490,19 +563,22 @@ export class Engine implements SessionHost {
    * Log a DDL transaction on one existing table and apply it once the log allows. The table is
    * locked whole from before its CSN is taken until it is applied: a transaction that touches the
    * table meanwhile aborts (40001), so the DDL's place in the CSN order, the log and memory agree.
+   * `check` runs once the lock is held, before the CSN is taken: the table's rows cannot change from
+   * then until `apply`, so what it checks still holds when the DDL applies.
    */
-  private async logTableDdl(table: Table, op: RedoOpCode, verb: string, apply: (csn: number) => void): Promise<DdlResult> {
+  private async logTableDdl(table: Table, op: RedoOpCode, verb: string, step: DdlStep): Promise<DdlResult> {
     const owner = { ddl: verb }; // one lock owner per statement: two DDL statements on a table exclude each other
     if (!this.locks.tryLockTable(table, owner)) throw Errors.objectInUse(`table "${table.name}"`, `commits or another DDL statement in progress (${verb} refused)`);
     try {
+      step.check?.();
       const enc = this.redoEncoder;
       enc.reset();
-      enc.addDdl(op, table.id, undefined);
+      enc.addDdl(op, table.id, step.body);
       const csn = this.nextCsn();
       const buffers = enc.finish(this.nextTxId(), csn, this.clock.wallMs());
       const logged = this.log.commit(buffers, 0);
       if (logged) await logged;
-      apply(csn);
+      step.apply(csn);
       return { csn };
     } finally {
       this.locks.unlockTable(table, owner);
@@ -594,6 +670,16 @@ export class Engine implements SessionHost {
     // this does nothing: the crash already made the lock stale.
     this.dirLock?.abandon();
   }
+}
+
+/** What logTableDdl does for one DDL statement. */
+interface DdlStep {
+  /** The redo entry's body (msgpack; none for DROP_TABLE and TRUNCATE_TABLE). */
+  body?: unknown;
+  /** Last checks, under the table's lock, before the CSN is taken (a refusal logs nothing). */
+  check?: () => void;
+  /** Apply the logged statement in memory (cannot fail: every check ran before it was logged). */
+  apply: (csn: number) => void;
 }
 
 /**

@@ -183,12 +183,12 @@ export const Errors = {
       message: `Table "${table}" doesn't exist`,
     });
   },
-  indexNotFound(index: string): MotError {
+  indexNotFound(index: string, table?: string): MotError {
     return new MotError({
       code: 'MOT_ERROR_INVALID_ARG',
       rc: 'RC_INDEX_NOT_FOUND',
       sqlstate: 'undefined_table',
-      message: `Index "${index}" doesn't exist`,
+      message: table === undefined ? `Index "${index}" doesn't exist` : `Index "${index}" of table "${table}" doesn't exist`,
     });
   },
   invalidConfig(parameter: string, reason: string): MotError {
@@ -289,6 +289,16 @@ export const Errors = {
       rc: 'RC_NA',
       sqlstate: 'fdw_operation_not_supported',
       message: 'A checkpoint is in progress - cannot truncate table.',
+      detail: `table "${table}"`,
+    });
+  },
+  /** MOT's checkpoint refusal for another DDL statement (`what`: "create index", "drop index"). */
+  checkpointInProgressDdl(table: string, what: string): MotError {
+    return new MotError({
+      code: 'MOT_ERROR_INVALID_STATE',
+      rc: 'RC_NA',
+      sqlstate: 'fdw_operation_not_supported',
+      message: `A checkpoint is in progress - cannot ${what}.`,
       detail: `table "${table}"`,
     });
   },

@@ -74,6 +74,15 @@ const ORACLE_MUTANTS: OracleMutant[] = [
     modes: ['synchronous', 'group', 'asynchronous'],
     kinds: ['false-corruption-report', 'recovery-failed', 'not-serializable'],
   },
+  {
+    name: 'index DDL: a transaction that used a table before CREATE/DROP INDEX commits on its stale view of the unique keys',
+    edits: [
+      { file: TX, find: 'if (this.noteSeen(table) !== table.schemaVersion) {', replace: 'if (this.noteSeen(table) !== table.schemaVersion && false) {' },
+      { file: TX, find: 'if (t.schemaVersion !== schemaVersion)', replace: 'if (false)' },
+    ],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    kinds: ['not-serializable', 'recovery-failed', 'false-corruption-report', 'not-a-log-prefix'],
+  },
 ];
 
 /**

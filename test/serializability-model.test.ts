@@ -2,7 +2,8 @@
 // their operations in any order fast-check draws (point reads of present and absent keys, scans with
 // limits and composite prefixes, inserts with omitted columns, NULLs and boundary values of every
 // type, unique-index collisions, updates of indexed columns, deletes), commit while others are open,
-// roll back, let virtual time pass, run DDL, crash and recover. After each recovery, and at the end,
+// roll back, let virtual time pass, run DDL (tables, and unique and non-unique indexes created and
+// dropped on tables with rows: a unique one over duplicates is refused), crash and recover. After each recovery, and at the end,
 // the oracle re-executes every transaction in CSN order on its model (src/sim/serializability.ts)
 // and compares the recovered tables with the state after a prefix of the log (src/sim/checker.ts).
 // A failure shrinks to a minimal command list and prints fast-check's seed and path; set
@@ -21,7 +22,7 @@ import { WorkloadRunner, type OpenTransaction } from '../src/sim/workload.js';
 import { readEngineState } from '../src/sim/engine-state.js';
 import type { ModelDb } from '../src/sim/model.js';
 import type { CrashTestMode } from '../src/sim/crash-test.js';
-import { BYTES, FLOATS, INT32S, INT64S, PAIRS_TABLE, PAIR_BS, SCRATCH_TABLE, STRINGS, TYPED_TABLE, UNIQUES } from '../src/sim/default-workload.js';
+import { BYTES, FLOATS, INT32S, INT64S, PAIRS_TABLE, PAIR_BS, SCRATCH_TABLE, STRINGS, TOGGLED_INDEXES, TYPED_TABLE, UNIQUES } from '../src/sim/default-workload.js';
 
 const MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
 const SESSIONS = 4;
@@ -227,6 +228,24 @@ class Ddl implements Cmd {
   toString = (): string => this.what;
 }
 
+/** CREATE INDEX when the table lacks it, else DROP INDEX (one of the default workload's TOGGLED_INDEXES). */
+class IndexDdl implements Cmd {
+  constructor(readonly which: number) {}
+  check = (): boolean => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    const { table, index } = TOGGLED_INDEXES[this.which]!;
+    if (r.runner.tableNames().includes(table)) {
+      const done = r.runner.indexNames(table).includes(index.name) ? r.runner.dropIndex(table, index.name) : r.runner.createIndex(table, index);
+      void done;
+    }
+    await r.world.scheduler.run({ untilUs: r.world.scheduler.nowUs });
+  }
+  toString = (): string => {
+    const { table, index } = TOGGLED_INDEXES[this.which]!;
+    return `toggle-index(${table}.${index.name})`;
+  };
+}
+
 class Crash implements Cmd {
   check = (): boolean => true;
   async run(m: Model, r: Real): Promise<void> {
@@ -300,6 +319,7 @@ function commands(): fc.Arbitrary<Cmd>[] {
       { arbitrary: session.map((s): Cmd => new Rollback(s)), weight: 1 },
       { arbitrary: fc.integer({ min: 0, max: 2000 }).map((us): Cmd => new Advance(us)), weight: 4 },
       { arbitrary: fc.constantFrom('truncate-pairs', 'drop-scratch', 'create-scratch', 'truncate-scratch').map((w): Cmd => new Ddl(w as Ddl['what'])), weight: 1 },
+      { arbitrary: fc.integer({ min: 0, max: TOGGLED_INDEXES.length - 1 }).map((i): Cmd => new IndexDdl(i)), weight: 1 },
       { arbitrary: fc.constant<Cmd>(new Crash()), weight: 1 },
     ),
   ];

@@ -6,7 +6,9 @@
 // its version <= C, else nothing; pre-images of rows it never met (removed after C) are emitted at the
 // end of the table. Commits with CSN <= C (the ones RESOLVE waits for) change rows without a copy.
 // An incremental checkpoint (afterCsn = P, the previous checkpoint's C) emits only the rows whose
-// state at C was written after P: the same rule, filtered by the version in the emitted image.
+// state at C was written after P: the same rule, filtered by the version in the emitted image; except
+// for a table it writes whole (created, truncated or redefined by CREATE/DROP INDEX since P), whose
+// every row is emitted, as in a full checkpoint.
 
 import { assert } from '../errors.js';
 import type { SlotId, Table } from '../store/table.js';
@@ -44,8 +46,19 @@ export class Capture {
     tables: readonly Table[],
     /** Incremental: emit only row states written after this CSN (0: every row, a full checkpoint). */
     private readonly afterCsn = 0,
+    /**
+     * Incremental: tables written whole (every row, whatever its version). Asked at each use: a DDL
+     * with a CSN <= C that makes a table whole applies during RESOLVE, before any commit with a CSN
+     * > C can change the table (the DDL holds the table's lock until it applies).
+     */
+    private readonly wholeTable: (table: Table) => boolean = () => false,
   ) {
     for (const t of tables) this.byTable.set(t, new TableCapture(t));
+  }
+
+  /** Row states written at or below this CSN are not emitted for `table`. */
+  private afterCsnOf(table: Table): number {
+    return this.afterCsn > 0 && this.wholeTable(table) ? 0 : this.afterCsn;
   }
 
   /**
@@ -57,7 +70,7 @@ export class Capture {
     const cap = this.byTable.get(table);
     if (cap === undefined || cap.done) return;
     const version = table.version(slot);
-    if (version > this.csn || version <= this.afterCsn) return; // <= afterCsn: its state at C is not emitted
+    if (version > this.csn || version <= this.afterCsnOf(table)) return; // <= afterCsn: its state at C is not emitted
     const key = table.encodeKey(table.keyOfSlot(slot));
     if (cap.passedKey !== undefined && table.compareEncodedKeys(key, cap.passedKey) <= 0) return;
     assert(!cap.preImages.has(key), `a row of version <= C in table "${table.name}" is saved once (its version is then > C)`);
@@ -75,6 +88,7 @@ export class Capture {
     const cap = this.byTable.get(table);
     assert(cap !== undefined && !cap.done, `table "${table.name}" is being captured`);
     const c = this.csn;
+    const after = this.afterCsnOf(table);
     let last: SlotId | undefined;
     for (let i = 0; i < rows; i++) {
       const r = scan.next();
@@ -87,7 +101,7 @@ export class Capture {
       last = slot;
       const version = table.version(slot);
       if (version <= c) {
-        if (version > this.afterCsn) {
+        if (version > after) {
           sink.add(table.rowBytes(slot));
           counts.rowsEmitted++;
         }

@@ -1,5 +1,5 @@
 // What an incremental checkpoint needs beyond row versions: the keys removed (with the CSN of each
-// removal) and the tables truncated since the previous checkpoint, fed by the apply hook and by WAL
+// removal) and the tables truncated or redefined (CREATE/DROP INDEX) since the previous checkpoint, fed by the apply hook and by WAL
 // replay at recovery. Invariant: while not `overflowed`, every removal with a CSN above the last
 // completed checkpoint's CSN is recorded; past `entriesMax` records it drops everything and says so,
 // and the next increment_checkpoint writes a full checkpoint instead.
@@ -20,7 +20,7 @@ export const CHANGE_LOG_ENTRIES_MAX_DEFAULT = 1_000_000;
 
 export class ChangeLog {
   private readonly removed = new Map<Table, Map<KeyPrimitive, Removal>>();
-  /** Table -> CSN of its last TRUNCATE (or of its creation: the whole table is new). */
+  /** Table -> CSN of its last TRUNCATE or index change (or of its creation: the whole table is new). */
   private readonly replaced = new Map<Table, number>();
   private entries = 0;
   /** Removals were dropped (too many, or a full checkpoint failed): the next increment must be full. */
@@ -40,7 +40,11 @@ export class ChangeLog {
     if (++this.entries > this.entriesMax) this.overflow(`more than ${this.entriesMax} rows removed since the last checkpoint`);
   }
 
-  /** TRUNCATE (or CREATE) of the table by the transaction with this CSN: its old rows all go. */
+  /**
+   * TRUNCATE (or CREATE) of the table by the transaction with this CSN: its old rows all go. Also
+   * CREATE/DROP INDEX: the rows stay, but the definition changed, and an increment carries a changed
+   * definition only by writing the table whole (recovery recreates it from the new definition).
+   */
   tableReplaced(table: Table, csn: number): void {
     this.replaced.set(table, Math.max(csn, this.replaced.get(table) ?? 0));
     const m = this.removed.get(table);
@@ -50,7 +54,7 @@ export class ChangeLog {
     }
   }
 
-  /** Whether the table was truncated or created with a CSN in (after, upTo]. */
+  /** Whether the table was truncated, redefined or created with a CSN in (after, upTo]. */
   replacedIn(table: Table, after: number, upTo: number): boolean {
     const c = this.replaced.get(table);
     return c !== undefined && c > after && c <= upTo;

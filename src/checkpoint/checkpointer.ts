@@ -4,7 +4,7 @@
 // table of C in key order, in batches, saving pre-images through the apply hook; COMPLETE writes the
 // map, end marker and control file; then older checkpoints and WAL segments below L0 are removed.
 // Also the triggers (checkpoint_interval, checkpoint_wal_size_max, armed only while there is new WAL)
-// and the DDL guard (no DROP/TRUNCATE while a checkpoint runs). An incremental checkpoint (mo_ctl
+// and the DDL guard (no DROP/TRUNCATE/CREATE INDEX/DROP INDEX while a checkpoint runs). An incremental checkpoint (mo_ctl
 // increment_checkpoint) writes only what changed since the previous one (ChangeLog: removals and
 // truncations) and extends the chain; a full one starts a new chain, and older chains go once mot.ctrl
 // names it, except the chain a PITR retains (retainFromWallMs). See docs/architecture.md.
@@ -210,9 +210,21 @@ export class Checkpointer implements ApplyHook {
     this.createdCsn.set(table, csn);
   }
 
-  /** DROP TABLE / TRUNCATE are refused while a checkpoint runs (MOT's rule). */
-  refuseDdlDuringCheckpoint(tableName: string): void {
-    if (this.current !== undefined) throw Errors.checkpointInProgressTruncate(tableName);
+  /**
+   * CREATE INDEX / DROP INDEX applied: the table's definition changed, so the next increment writes it
+   * whole (recovery recreates a table whose definition differs from the chain's).
+   */
+  tableRedefined(table: Table, csn: number): void {
+    this.deps.changeLog.tableReplaced(table, csn);
+  }
+
+  /**
+   * DROP TABLE / TRUNCATE are refused while a checkpoint runs (MOT's rule), and so are CREATE and
+   * DROP INDEX (`what`): the checkpoint's tables.meta must hold each table's definition as of its C.
+   */
+  refuseDdlDuringCheckpoint(tableName: string, what?: string): void {
+    if (this.current === undefined) return;
+    throw what === undefined ? Errors.checkpointInProgressTruncate(tableName) : Errors.checkpointInProgressDdl(tableName, what);
   }
 
   // ---- running ----
@@ -274,7 +286,11 @@ export class Checkpointer implements ApplyHook {
     const prevCsn = kind === 'incremental' ? this.lastCsn : 0;
     // A full checkpoint covers every removal up to C: record afresh (a failure marks the log overflowed).
     if (kind === 'full') this.deps.changeLog.restart();
-    const capture = new Capture(csn, catalog.tables(), prevCsn);
+    // Incremental: a table created, truncated or redefined (CREATE/DROP INDEX) since the previous
+    // checkpoint is written whole; recovery replaces it instead of merging.
+    const changeLog = this.deps.changeLog;
+    const replaceAll = (t: Table): boolean => kind === 'incremental' && ((this.createdCsn.get(t) ?? 0) > prevCsn || changeLog.replacedIn(t, prevCsn, csn));
+    const capture = new Capture(csn, catalog.tables(), prevCsn, replaceAll);
     this.capture = capture;
     try {
       // RESOLVE: commits holding a CSN <= C apply (or fail) before the scan starts.
@@ -282,7 +298,7 @@ export class Checkpointer implements ApplyHook {
       const tResolved = clock.nowUs();
       const tables = catalog.tables().filter((t) => (this.createdCsn.get(t) ?? 0) <= csn);
       capture.retain(tables);
-      const report = await this.write(trigger, { kind, csn, lsn, wallMs, prevCsn }, tables, capture);
+      const report = await this.write(trigger, { kind, csn, lsn, wallMs, prevCsn }, tables, capture, replaceAll);
       report.note = note;
       report.commitsResolved = commitsResolved;
       report.resolvePauseUs = tResolved - t0;
@@ -309,6 +325,7 @@ export class Checkpointer implements ApplyHook {
     point: { kind: CheckpointKind; csn: number; lsn: number; wallMs: number; prevCsn: number },
     tables: Table[],
     capture: Capture,
+    replaceAll: (t: Table) => boolean,
   ): Promise<CheckpointReport> {
     const { disk, clock, config, checkpointDir, changeLog } = this.deps;
     const { kind, csn, lsn, prevCsn } = point;
@@ -324,9 +341,6 @@ export class Checkpointer implements ApplyHook {
     const written: (WrittenTable & { tombstones?: number })[] = [];
     let tombstones = 0;
     let tCaptured: number;
-    // Incremental: a table created or truncated since the previous checkpoint is written whole (its
-    // rows all have versions above prevCsn anyway); recovery replaces it instead of merging.
-    const replaceAll = (t: Table): boolean => incremental && ((this.createdCsn.get(t) ?? 0) > prevCsn || changeLog.replacedIn(t, prevCsn, csn));
     try {
       await writer.begin({
         checkpointId: id,

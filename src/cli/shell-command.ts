@@ -24,8 +24,10 @@ export const SHELL_HELP = [
   'Informational',
   '  \\dt           list tables of the current database (SHOW TABLES)',
   '  \\l            list databases (SHOW DATABASES)',
+  '  \\d TABLE      columns and indexes of a table (SHOW COLUMNS FROM t; SHOW INDEXES FROM t)',
   'SQL (end each statement with ";")',
   '  CREATE TABLE t (id bigint PRIMARY KEY, name varchar(32) NOT NULL, ...); DROP TABLE t;',
+  '  CREATE [UNIQUE] INDEX i ON t (name, ...); DROP INDEX [IF EXISTS] i [ON t];',
   '  INSERT INTO t VALUES (...), (...); UPDATE t SET c = v WHERE id = 1; DELETE FROM t WHERE id = 1;',
   '  SELECT * FROM t [WHERE id BETWEEN 1 AND 9] [ORDER BY id] [LIMIT n]; BEGIN; COMMIT; ROLLBACK;',
   '  VACUUM [FULL | ANALYZE] [t]; CREATE DATABASE d; USE d; CREATE ACCOUNT a ADMIN_NAME \'admin\';',
@@ -89,6 +91,9 @@ async function backslash(cmd: string, runner: SqlRunner, print: (s: string) => v
   if (cmd === '\\?') return print(SHELL_HELP);
   if (cmd === '\\dt') return runText('SHOW TABLES;', runner, print);
   if (cmd === '\\l') return runText('SHOW DATABASES;', runner, print);
+  // Only a plain (optionally database-qualified) name goes into the SQL: nothing else can ride along.
+  const describe = /^\\d\s+([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)$/.exec(cmd);
+  if (describe !== null) return runText(`SHOW COLUMNS FROM ${describe[1]}; SHOW INDEXES FROM ${describe[1]};`, runner, print);
   print(`invalid command ${cmd}\nTry \\? for help.`);
 }
 

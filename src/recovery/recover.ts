@@ -30,6 +30,7 @@ export interface RecoverOptions {
   repairTornTail: boolean;
   onRowRemoved?: (table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number) => void;
   onTableTruncated?: (table: Table, csn: number) => void;
+  onTableRedefined?: (table: Table, csn: number) => void;
 }
 
 export interface RecoveredDirectory {
@@ -80,6 +81,7 @@ export async function recoverDirectory(disk: Disk, catalog: Catalog, clock: Cloc
     durableAtLeast,
     onRowRemoved: o.onRowRemoved,
     onTableTruncated: o.onTableTruncated,
+    onTableRedefined: o.onTableRedefined,
   });
   return { checkpoint, wal, witness, durableAtLeast, checkpointMs: (t1 - t0) / 1000, walMs: (clock.nowUs() - t1) / 1000 };
 }

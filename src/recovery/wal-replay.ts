@@ -3,13 +3,16 @@
 // transaction with no COMMIT (the crash came first) is dropped at the end, so no partial transaction
 // is ever visible. MOT's rules: update of a missing row, duplicate insert, a row operation on a
 // missing table and running out of memory are fatal; delete of a missing row and drop of a missing
-// table are tolerated (counted and reported).
+// table are tolerated (counted and reported). CREATE_INDEX builds the index over the table's rows
+// (a duplicate key of a unique index, a name the table already has, or a definition over MOT's
+// limits is fatal: the engine checked all of it before logging); DROP_INDEX of an index the table
+// does not have is tolerated, like a drop of a missing table.
 
 import type { Disk } from '../io/disk.js';
 import type { Clock } from '../io/clock.js';
 import type { Catalog } from '../catalog.js';
 import type { Row, Value } from '../store/schema.js';
-import type { TableDef } from '../store/schema.js';
+import type { IndexDef, TableDef } from '../store/schema.js';
 import type { Table } from '../store/table.js';
 import { Errors, MotError, describeCause } from '../errors.js';
 import { readWal, truncateTornTail, type WalEnd } from '../wal/wal-reader.js';
@@ -34,9 +37,11 @@ export interface WalReplayOptions {
   durableAtLeast?: { lsn: number; source: string };
   /** Point-in-time recovery: replay only the commits this accepts (others are counted as skipped). */
   includeCommit?: (csn: number, commitWallMs: number) => boolean;
-  /** Told of each row removed and table truncated by replay (the next incremental checkpoint needs them). */
+  /** Told of each row removed and table truncated or redefined by replay (the next incremental checkpoint needs them). */
   onRowRemoved?: (table: Table, key: Value | Value[], encodedKey: string | number | bigint, csn: number) => void;
   onTableTruncated?: (table: Table, csn: number) => void;
+  /** CREATE_INDEX or DROP_INDEX replayed. */
+  onTableRedefined?: (table: Table, csn: number) => void;
 }
 
 export interface WalReplayReport {
@@ -204,6 +209,25 @@ class Replayer {
         const t = this.table(e);
         t.truncate();
         this.opts.onTableTruncated?.(t, csn);
+        return;
+      }
+      case RedoOp.CREATE_INDEX: {
+        const t = this.table(e);
+        const def = decodeDdlBody<IndexDef>(e.body);
+        if (def === null || typeof def !== 'object' || typeof def.name !== 'string') throw this.fatal(`CREATE_INDEX on table "${t.name}" has no index definition`);
+        if (t.schema.index(def.name) !== undefined) throw this.fatal(`index "${def.name}" of table "${t.name}" is created twice`);
+        // A duplicate key of a unique index throws 23505 here: fatal (applyAll), as the engine checked the rows before logging.
+        t.redefine(t.schema.withIndex(def));
+        this.opts.onTableRedefined?.(t, csn);
+        return;
+      }
+      case RedoOp.DROP_INDEX: {
+        const t = this.table(e);
+        const name = decodeDdlBody<unknown>(e.body);
+        if (typeof name !== 'string') throw this.fatal(`DROP_INDEX on table "${t.name}" has no index name`);
+        if (t.schema.index(name) === undefined) return this.tolerate(`drop of missing index "${name}" of table "${t.name}"`);
+        t.redefine(t.schema.withoutIndex(name));
+        this.opts.onTableRedefined?.(t, csn);
         return;
       }
       case RedoOp.CREATE_ROW: {

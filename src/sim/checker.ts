@@ -195,7 +195,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   // A commit whose frame ends past the first destroyed LSN is gone with it (frames may hold several).
   const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (e.frameEndLsn ?? e.lsn + 1) > excusedFromLsn;
   const mustKept = must.filter((e) => !excused(e));
-  const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [])] as const));
+  const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [], history.defsAfter.get(e))] as const));
   const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, mustKept);
   result.prefixLength = match.prefixLength;
   if (match.prefixLength === undefined) {
@@ -325,13 +325,15 @@ interface PrefixMatch {
   recovered: ReadonlyMap<string, string>;
 }
 
-/** What one logged entry does to the cells of ModelDb.cells(): rows set or removed, tables created, emptied or dropped. */
+/** What one logged entry does to the cells of ModelDb.cells(): rows set or removed, tables created, emptied, dropped or redefined. */
 type CellChange = { cell: string; value: string | null } | { clearTable: string; drop: boolean };
 
-function cellChanges(e: LedgerEntry, effects: readonly RowEffect[]): CellChange[] {
+/** `defAfter`: for CREATE/DROP INDEX, the table's definition after it (HistoryCheck.defsAfter). */
+function cellChanges(e: LedgerEntry, effects: readonly RowEffect[], defAfter: string | undefined): CellChange[] {
   const d = e.ddl;
   if (d === undefined) return effects.map((x) => ({ cell: rowCell(x.table, x.key), value: x.row === null ? null : rowText(x.row) }));
   if (d.ddl === 'create') return [{ clearTable: d.table, drop: true }, { cell: tableCell(d.table), value: defText(d.def) }];
+  if (d.ddl === 'create-index' || d.ddl === 'drop-index') return defAfter === undefined ? [] : [{ cell: tableCell(d.table), value: defAfter }];
   return [{ clearTable: d.table, drop: d.ddl === 'drop' }];
 }
 

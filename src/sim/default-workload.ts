@@ -4,10 +4,12 @@
 // and absent keys, range scans with and without a limit (composite prefixes too), inserts that omit
 // nullable columns or carry boundary values of every column type, unique-index collisions, updates of
 // indexed columns, read-then-write patterns known for anomalies (write skew, count-then-insert, a
-// unique swap through a free value), client rollbacks, and DDL (create, truncate, drop) in the middle.
+// unique swap through a free value), client rollbacks, and DDL in the middle: create, truncate and
+// drop a table, and create and drop a unique and a non-unique index on tables with rows (a unique one
+// is refused with 23505 whenever two rows share a key, which the checker confirms at its place).
 // Sessions either think between transactions or never yield (a tight `await commit()` loop).
 
-import type { Row, TableDef, Value } from '../store/schema.js';
+import type { IndexDef, Row, TableDef, Value } from '../store/schema.js';
 import type { Random } from '../io/random.js';
 import type { Session } from '../transaction/session.js';
 import { CHECKED_TABLE, type RecordedTransaction, type Workload, type WorkloadContext } from './workload.js';
@@ -171,13 +173,34 @@ async function ensureTables(ctx: WorkloadContext): Promise<void> {
   for (const def of [TYPED_TABLE, PAIRS_TABLE, SCRATCH_TABLE]) if (!have.has(def.name)) await ctx.createTable(def);
 }
 
+/**
+ * Indexes the workload creates and drops while transactions run (each toggles: created when absent,
+ * dropped when present). `typed.s` holds 8 values (or NULL) and is mostly unique over the few rows a
+ * run writes, `typed.g` 3 and `scratch.x` 4, so a unique index on them is accepted or refused (23505)
+ * in different proportions; `typed (b, g)` is not unique.
+ */
+export const TOGGLED_INDEXES: readonly { table: string; index: IndexDef }[] = [
+  { table: 'typed', index: { name: 'typed_s_uq', columns: ['s'], unique: true } },
+  { table: 'typed', index: { name: 'typed_g_uq', columns: ['g'], unique: true } },
+  { table: 'typed', index: { name: 'typed_b_g', columns: ['b', 'g'] } },
+  { table: 'scratch', index: { name: 'scratch_x_uq', columns: ['x'], unique: true } },
+];
+
 async function randomDdl(ctx: WorkloadContext, r: Random): Promise<void> {
   const exists = ctx.tableNames().includes(SCRATCH_TABLE.name);
-  const pick = r.int(3);
+  // Index toggles twice as likely as each table statement: they need rows and open transactions to meet.
+  const pick = r.int(3 + 2 * TOGGLED_INDEXES.length);
   if (!exists) await ctx.createTable(SCRATCH_TABLE);
   else if (pick === 0) await ctx.dropTable(SCRATCH_TABLE.name);
   else if (pick === 1) await ctx.truncateTable(SCRATCH_TABLE.name);
-  else await ctx.truncateTable(PAIRS_TABLE.name);
+  else if (pick === 2) await ctx.truncateTable(PAIRS_TABLE.name);
+  else await toggleIndex(ctx, TOGGLED_INDEXES[(pick - 3) % TOGGLED_INDEXES.length]!);
+}
+
+async function toggleIndex(ctx: WorkloadContext, { table, index }: { table: string; index: IndexDef }): Promise<void> {
+  if (!ctx.tableNames().includes(table)) return;
+  if (ctx.indexNames(table).includes(index.name)) await ctx.dropIndex(table, index.name);
+  else await ctx.createIndex(table, index);
 }
 
 /** The original hot-key shape on the checked table: puts and deletes with padding, now and then a big one. */
@@ -215,6 +238,7 @@ function mixedTransaction(r: Random, tables: ReadonlySet<string>, pause: Pause, 
     else if (shape === 1 && tables.has(PAIRS_TABLE.name)) await countThenInsert(tx, d, maybePause);
     else if (shape === 2 && tables.has(TYPED_TABLE.name)) await uniqueSwap(tx, d, maybePause);
     else if (shape === 3 && tables.has(TYPED_TABLE.name)) await hotRow(tx, d, longPause);
+    else if (shape === 4 && tables.has(TYPED_TABLE.name)) await writeIndexedThenWait(tx, d, longPause);
     else await randomOps(tx, d, tables, maybePause);
   };
 }
@@ -292,6 +316,19 @@ async function hotRow(tx: RecordedTransaction, r: Random, pause: Pause): Promise
       await pause();
       tx.update(t, k, { g: 0, w: BigInt(tx.id) });
   }
+}
+
+/**
+ * Write an indexed column (s or g, which the workload's CREATE UNIQUE INDEX statements cover; often a
+ * value another row holds), then wait as long as a commit takes before committing: so transactions
+ * keep uncommitted index keys across other sessions' commits and index DDL.
+ */
+async function writeIndexedThenWait(tx: RecordedTransaction, r: Random, pause: Pause): Promise<void> {
+  const k = r.int(TYPED_KEYS);
+  const changes: Row = r.chance(0.5) ? { s: pickOf(r, STRINGS) } : { g: r.int(3) };
+  if (tx.update(TYPED_TABLE.name, k, { ...changes, w: BigInt(tx.id) }) === false) tx.insert(TYPED_TABLE.name, { id: k, ...changes, w: BigInt(tx.id) });
+  await pause();
+  tx.read(TYPED_TABLE.name, (k + 1) % TYPED_KEYS);
 }
 
 /** Rows of the typed table that hotRow() transactions fight over. */

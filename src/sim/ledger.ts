@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { CommitObserver } from '../commit-group/redo-log-handler.js';
 import { REDO_END_BLOCK_BYTES, RedoEndOp, RedoOp } from '../redo/redo-format.js';
 import { decodeDdlBody, decodeRedoBuffer } from '../redo/redo-decoder.js';
-import type { TableDef } from '../store/schema.js';
+import type { IndexDef, TableDef } from '../store/schema.js';
 import { FRAME_HEADER_BYTES, type FramePayload } from '../wal/wal-format.js';
 import { assert } from '../errors.js';
 import type { DdlOp, RecordedOp } from './model.js';
@@ -64,9 +64,14 @@ export interface LedgerEntry {
   readOnly?: boolean;
   /** Every operation the transaction ran, with the engine's answers (see src/sim/model.ts). */
   ops: RecordedOp[];
-  /** Read-only and acknowledged: its place in the serial order is just after this CSN (CommitResult.snapshotCsn). */
+  /**
+   * Read-only and acknowledged: its place in the serial order is just after this CSN
+   * (CommitResult.snapshotCsn). A DDL statement: the last CSN assigned when the engine made its
+   * checks (all of them run in the call's first synchronous step), so a refused one (a CREATE UNIQUE
+   * INDEX over duplicate rows) has a place in the serial order where the refusal must be right.
+   */
   snapshotCsn?: number;
-  /** A DDL statement (CREATE/DROP/TRUNCATE TABLE) rather than a row transaction. */
+  /** A DDL statement (CREATE/DROP/TRUNCATE TABLE, CREATE/DROP INDEX) rather than a row transaction. */
   ddl?: DdlOp;
 }
 
@@ -318,7 +323,8 @@ export class Ledger {
   /**
    * A workload asks the engine for a DDL statement: the entry is linked to the DDL transaction the
    * engine places in the log (matched by operation and table, see placed()). `tableId`: the table's
-   * id for DROP and TRUNCATE (CREATE is matched by name).
+   * id for DROP, TRUNCATE, CREATE INDEX and DROP INDEX (CREATE is matched by name; an index DDL by its
+   * index's name too).
    */
   ddlRequested(ddl: DdlOp, tableId: number | undefined, session: number, atUs: number): LedgerEntry {
     const entry = this.begin(-1, session, 0, atUs);
@@ -343,7 +349,10 @@ export class Ledger {
     const i = this.pendingDdl.findIndex(({ entry, tableId }) => {
       const ddl = entry.ddl!;
       if (ddl.ddl === 'create') return first.op === RedoOp.CREATE_TABLE && decodeDdlBody<TableDef>(first.body).name === ddl.table;
-      return first.tableId === tableId && first.op === (ddl.ddl === 'drop' ? RedoOp.DROP_TABLE : RedoOp.TRUNCATE_TABLE);
+      if (first.tableId !== tableId) return false;
+      if (ddl.ddl === 'create-index') return first.op === RedoOp.CREATE_INDEX && decodeDdlBody<IndexDef>(first.body).name === ddl.index.name;
+      if (ddl.ddl === 'drop-index') return first.op === RedoOp.DROP_INDEX && decodeDdlBody<string>(first.body) === ddl.index;
+      return first.op === (ddl.ddl === 'drop' ? RedoOp.DROP_TABLE : RedoOp.TRUNCATE_TABLE);
     });
     if (i < 0) return undefined;
     const [{ entry }] = this.pendingDdl.splice(i, 1);
@@ -400,7 +409,8 @@ export class Ledger {
 export function formatEntry(e: LedgerEntry): string {
   const writes = e.writes.map((w) => (w.value === null ? `del ${w.key}` : `put ${w.key}=${w.value.v}/${w.value.pad.length}B`)).join(', ');
   const at = (label: string, us: number | undefined): string => (us === undefined ? '' : ` ${label}@${Math.round(us)}us`);
-  const what = e.ddl ? `ddl ${e.ddl.ddl} ${e.ddl.table}` : `tx#${e.id}`;
+  const index = e.ddl?.ddl === 'create-index' ? ` ${e.ddl.index.unique === true ? 'unique ' : ''}${e.ddl.index.name}(${e.ddl.index.columns.join(',')})` : e.ddl?.ddl === 'drop-index' ? ` ${e.ddl.index}` : '';
+  const what = e.ddl ? `ddl ${e.ddl.ddl} ${e.ddl.table}${index}` : `tx#${e.id}`;
   return (
     `${what} (id ${e.id}, epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
     (e.readOnly ? ' read-only' : '') +

@@ -5,7 +5,7 @@
 // with it). It shares no code with the engine: it is what the engine is checked against.
 // Invariants: a ModelDb is only changed through apply(); clone() is deep enough to branch from.
 
-import type { ColumnDef, ColumnType, Row, TableDef, Value } from '../store/schema.js';
+import type { ColumnDef, ColumnType, IndexDef, Row, TableDef, Value } from '../store/schema.js';
 
 /** A primary key as a workload gives it: one value, or an array for a composite key (or a prefix of one, as a bound). */
 export type KeyInput = Value | Value[];
@@ -21,8 +21,16 @@ export type RecordedOp =
 /** 'ok', or the refusal: `23505 <constraint>` (a primary key `<table>_pkey`, or a unique index by name). */
 export type OpOutcome = 'ok' | `23505 ${string}`;
 
-/** What a DDL statement did to the catalog. */
-export type DdlOp = { ddl: 'create'; table: string; def: TableDef } | { ddl: 'drop'; table: string } | { ddl: 'truncate'; table: string };
+/**
+ * What a DDL statement did to the catalog. CREATE INDEX appends the index to the table's definition
+ * (a unique one then refuses duplicates per statement); DROP INDEX removes it.
+ */
+export type DdlOp =
+  | { ddl: 'create'; table: string; def: TableDef }
+  | { ddl: 'drop'; table: string }
+  | { ddl: 'truncate'; table: string }
+  | { ddl: 'create-index'; table: string; index: IndexDef }
+  | { ddl: 'drop-index'; table: string; index: string };
 
 /** A transaction's effect on one row: its final image, or null (deleted). */
 export interface RowEffect {
@@ -82,16 +90,45 @@ export class ModelDb {
 
   applyDdl(op: DdlOp): void {
     if (op.ddl === 'create') {
-      const def = op.def;
-      const columns = new Map(def.columns.map((c) => [c.name, { ...c, nullable: def.primaryKey.includes(c.name) ? false : c.nullable !== false }]));
-      const uniques = (def.indexes ?? []).filter((i) => i.unique === true).map((i) => ({ name: i.name, columns: [...i.columns] }));
-      this.tables.set(op.table, { def, columns, uniques, rows: new Map() });
+      this.tables.set(op.table, modelTable(op.def, new Map()));
     } else if (op.ddl === 'drop') {
       this.tables.delete(op.table);
-    } else {
+    } else if (op.ddl === 'truncate') {
       const t = this.tables.get(op.table);
       if (t) t.rows = new Map();
+    } else {
+      const t = this.tables.get(op.table);
+      const def = this.defAfter(op);
+      if (t && def) this.tables.set(op.table, modelTable(def, t.rows));
     }
+  }
+
+  /** The table's definition after an index DDL statement (undefined without the table). */
+  defAfter(op: Extract<DdlOp, { ddl: 'create-index' | 'drop-index' }>): TableDef | undefined {
+    const def = this.tables.get(op.table)?.def;
+    if (def === undefined) return undefined;
+    const indexes = def.indexes ?? [];
+    if (op.ddl === 'drop-index') return { ...def, indexes: indexes.filter((i) => i.name !== op.index) };
+    const added: IndexDef = op.index.unique === true ? { name: op.index.name, columns: [...op.index.columns], unique: true } : { name: op.index.name, columns: [...op.index.columns] };
+    return { ...def, indexes: [...indexes, added] };
+  }
+
+  /**
+   * Two rows of the table sharing a non-NULL key over `columns` (what a unique index on them would
+   * refuse): the key as text, or undefined.
+   */
+  duplicateKey(table: string, columns: readonly string[]): string | undefined {
+    const t = this.tables.get(table);
+    if (t === undefined) return undefined;
+    const seen = new Set<string>();
+    for (const { row } of t.rows.values()) {
+      const values = columns.map((c) => row[c] ?? null);
+      if (values.includes(null)) continue;
+      const text = valuesText(values);
+      if (seen.has(text)) return `(${columns.join(', ')})=(${text})`;
+      seen.add(text);
+    }
+    return undefined;
   }
 
   /** Put a row as it is (normalized values), e.g. one read back from an engine. */
@@ -138,6 +175,12 @@ export class ModelDb {
     });
     return { mismatches, effects: view.effects() };
   }
+}
+
+function modelTable(def: TableDef, rows: Map<string, { key: Value[]; row: Row }>): ModelTable {
+  const columns = new Map(def.columns.map((c) => [c.name, { ...c, nullable: def.primaryKey.includes(c.name) ? false : c.nullable !== false }]));
+  const uniques = (def.indexes ?? []).filter((i) => i.unique === true).map((i) => ({ name: i.name, columns: [...i.columns] }));
+  return { def, columns, uniques, rows };
 }
 
 /** A transaction's view: the committed model plus its own writes so far. */

@@ -10,8 +10,13 @@
 // was refused after it was placed in the log (the WAL failed) is re-executed at its place, for its
 // effects (recovery may find it, if its outcome is unknown), but neither checked nor applied to the
 // state later transactions saw: its writes never reached memory.
+//
+// DDL statements take their place too. CREATE UNIQUE INDEX is checked like a read: accepted, no two
+// rows of the state at its place share a non-NULL key; refused with 23505, two do, in the state just
+// after the last CSN assigned when the engine checked (LedgerEntry.snapshotCsn: the engine checks the
+// rows under the table's lock, once every commit with a CSN up to there has applied its writes).
 
-import { ModelDb, malformedAnswer, rowText, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
+import { ModelDb, defText, malformedAnswer, rowText, type DdlOp, type OpMismatch, type RecordedOp, type RowEffect } from './model.js';
 import type { TableDef } from '../store/schema.js';
 import type { LedgerEntry } from './ledger.js';
 
@@ -26,6 +31,8 @@ export interface HistoryCheck {
   violations: HistoryViolation[];
   /** Each serialized entry's effects (DDL entries have none: see LedgerEntry.ddl). */
   effects: Map<LedgerEntry, RowEffect[]>;
+  /** For each CREATE/DROP INDEX in the serial order: the table's definition after it, as defText. */
+  defsAfter: Map<LedgerEntry, string>;
   /** Transactions re-executed (writing and read-only). */
   checked: number;
   /** The model after every applied transaction, in CSN order. */
@@ -42,7 +49,13 @@ const MISMATCHES_SHOWN_MAX = 3;
 export function serialPosition(e: LedgerEntry): number | undefined {
   if (e.csn !== undefined && e.csn > 0 && (e.logPosition !== undefined || e.outcome === 'acked')) return e.csn;
   if (e.outcome === 'acked' && e.readOnly && e.snapshotCsn !== undefined) return e.snapshotCsn + 0.5;
+  if (refusedForDuplicates(e)) return e.snapshotCsn! + 0.5;
   return undefined;
+}
+
+/** A CREATE INDEX the engine refused with 23505 (duplicate rows), before it reached the log. */
+function refusedForDuplicates(e: LedgerEntry): boolean {
+  return e.ddl?.ddl === 'create-index' && e.outcome === 'rejected' && e.logPosition === undefined && e.snapshotCsn !== undefined && e.error?.startsWith('23505 ') === true;
 }
 
 /**
@@ -60,9 +73,17 @@ export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb
   const state = base.clone();
   const violations: HistoryViolation[] = checkWellFormed(entries, base);
   const effects = new Map<LedgerEntry, RowEffect[]>();
+  const defsAfter = new Map<LedgerEntry, string>();
   let checked = 0;
   for (const e of serial) {
     if (e.ddl) {
+      const problem = checkIndexDdl(e, e.ddl, state);
+      if (problem !== undefined) violations.push({ kind: 'not-serializable', entry: e, message: problem });
+      if (refusedForDuplicates(e)) continue; // a check only: it changed nothing
+      if (e.ddl.ddl === 'create-index' || e.ddl.ddl === 'drop-index') {
+        const def = state.defAfter(e.ddl);
+        if (def !== undefined) defsAfter.set(e, defText(def));
+      }
       if (appliedToState(e)) state.applyDdl(e.ddl);
       effects.set(e, []);
       continue;
@@ -73,7 +94,22 @@ export function checkSerializable(entries: readonly LedgerEntry[], base: ModelDb
     effects.set(e, run.effects);
     if (appliedToState(e) && !e.readOnly) state.applyEffects(run.effects);
   }
-  return { violations, effects, checked, state };
+  return { violations, effects, defsAfter, checked, state };
+}
+
+/**
+ * A CREATE UNIQUE INDEX at its place in the serial order: accepted (logged or acknowledged) only if
+ * no two rows share a non-NULL key then; refused with 23505 only if two do.
+ */
+function checkIndexDdl(e: LedgerEntry, ddl: DdlOp, state: ModelDb): string | undefined {
+  if (ddl.ddl !== 'create-index' || ddl.index.unique !== true || !state.has(ddl.table)) return undefined;
+  const duplicate = state.duplicateKey(ddl.table, ddl.index.columns);
+  const what = `CREATE UNIQUE INDEX ${ddl.index.name} ON ${ddl.table} (${ddl.index.columns.join(', ')})`;
+  if (refusedForDuplicates(e)) {
+    return duplicate === undefined ? `${what} was refused (${e.error}), but no two rows share a key in the state after CSN ${e.snapshotCsn}` : undefined;
+  }
+  if (!appliedToState(e) || duplicate === undefined) return undefined;
+  return `${what} was accepted at CSN ${e.csn}, but two rows share the key ${duplicate} in the state before it`;
 }
 
 /** Every transaction's answers, committed or not, name the keys they were asked for (see malformedAnswer). */

@@ -2,7 +2,7 @@
 // the transaction that wrote them, recorded in the ledger as they run. A workload is a function of a
 // WorkloadContext; `defaultWorkload` is the one crash-test runs unless given another.
 
-import type { Row, TableDef } from '../store/schema.js';
+import type { IndexDef, Row, TableDef } from '../store/schema.js';
 import type { DdlResult, Engine } from '../engine.js';
 import type { DdlOp, KeyInput, OpOutcome } from './model.js';
 import type { Session } from '../transaction/session.js';
@@ -79,8 +79,16 @@ export interface WorkloadContext {
   createTable(def: TableDef): Promise<TransactionResult>;
   dropTable(name: string): Promise<TransactionResult>;
   truncateTable(name: string): Promise<TransactionResult>;
+  /**
+   * CREATE [UNIQUE] INDEX on a table with rows: 'rejected' when refused (e.g. 23505: two rows share a
+   * key of the unique index; the checker then checks that they did, at the statement's place).
+   */
+  createIndex(table: string, index: IndexDef): Promise<TransactionResult>;
+  dropIndex(table: string, index: string): Promise<TransactionResult>;
   /** Tables that exist now (as the engine's catalog says), by name. */
   tableNames(): string[];
+  /** Names of the secondary indexes a table has now (none for a missing table). */
+  indexNames(table: string): string[];
   /**
    * The session's thread computes for `delayUs` (a transaction's CPU): in the simulator virtual time
    * moves on and no event runs meanwhile, as a JavaScript thread busy in synchronous code lets no
@@ -303,8 +311,20 @@ export class WorkloadRunner implements WorkloadContext {
     return this.ddl({ ddl: 'truncate', table: name }, this.tableId(name), (e) => e.truncateTable(name));
   }
 
+  createIndex(table: string, index: IndexDef): Promise<TransactionResult> {
+    return this.ddl({ ddl: 'create-index', table, index }, this.tableId(table), (e) => e.createIndex(table, index));
+  }
+
+  dropIndex(table: string, index: string): Promise<TransactionResult> {
+    return this.ddl({ ddl: 'drop-index', table, index }, this.tableId(table), (e) => e.dropIndex(table, index));
+  }
+
   tableNames(): string[] {
     return this.needEngine().tables().map((t) => t.name);
+  }
+
+  indexNames(table: string): string[] {
+    return this.needEngine().catalog.find(table)?.schema.indexes.map((i) => i.name) ?? [];
   }
 
   private tableId(name: string): number | undefined {
@@ -320,6 +340,9 @@ export class WorkloadRunner implements WorkloadContext {
     if (this.stopped) return 'stopped';
     const engine = this.needEngine();
     const entry = this.ledger.ddlRequested(op, tableId, 0, this.clock.nowUs());
+    // The engine makes every check of a DDL statement in the call's first synchronous step: its view
+    // is the state after this CSN (LedgerEntry.snapshotCsn).
+    entry.snapshotCsn = engine.lastCsn();
     try {
       const result = await run(engine);
       this.ledger.acked(entry, result.csn, this.clock.nowUs());

@@ -49,6 +49,9 @@ export type SelectItem = { kind: 'star'; token: Token } | { kind: 'column'; name
 export type Statement =
   | { kind: 'create_table'; table: QualifiedName; columns: ColumnSpec[]; primaryKey: string[]; ifNotExists: boolean }
   | { kind: 'drop_table'; table: QualifiedName; ifExists: boolean }
+  | { kind: 'create_index'; name: string; table: QualifiedName; columns: string[]; unique: boolean; ifNotExists: boolean; token: Token }
+  | { kind: 'drop_index'; index: QualifiedName; on: QualifiedName | undefined; ifExists: boolean }
+  | { kind: 'show_table'; what: 'indexes' | 'columns'; table: QualifiedName }
   | { kind: 'insert'; table: QualifiedName; columns: string[] | undefined; rows: Literal[][] }
   | { kind: 'update'; table: QualifiedName; assignments: { column: string; value: Literal; token: Token }[]; where: Predicate[] }
   | { kind: 'delete'; table: QualifiedName; where: Predicate[] }

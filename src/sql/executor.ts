@@ -124,6 +124,12 @@ export class SqlRunner {
         return this.createTable(st);
       case 'drop_table':
         return this.dropTable(st);
+      case 'create_index':
+        return this.createIndex(st);
+      case 'drop_index':
+        return this.dropIndex(st);
+      case 'show_table':
+        return this.showTable(st);
       case 'insert':
         return this.inTx((tx) => this.insert(tx, st));
       case 'update':
@@ -199,6 +205,78 @@ export class SqlRunner {
       throw atToken(e, st.table.token);
     }
     return tag('DROP TABLE');
+  }
+
+  /**
+   * CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON t (cols): with the privileges of CREATE TABLE (the
+   * account owns the table's database). Index names are unique per database (42P07, which IF NOT
+   * EXISTS accepts).
+   */
+  private async createIndex(st: Extract<Statement, { kind: 'create_index' }>): Promise<SqlResult> {
+    this.noTransactionBlock('CREATE INDEX');
+    const { internal } = this.tableOf(st.table);
+    try {
+      await this.engine.createIndex(internal, { name: st.name, columns: st.columns, unique: st.unique });
+    } catch (e) {
+      if (st.ifNotExists && e instanceof MotError && e.sqlstate === '42P07') return tag('CREATE INDEX');
+      throw atToken(e, st.token);
+    }
+    return tag('CREATE INDEX');
+  }
+
+  /**
+   * DROP INDEX [IF EXISTS] [db.]name [ON t]: without ON, the index is looked up among the tables of
+   * the database (the session's, or `db`); several tables having an index of that name (possible for
+   * indexes made with CREATE TABLE through the library API) is an error asking for ON.
+   */
+  private async dropIndex(st: Extract<Statement, { kind: 'drop_index' }>): Promise<SqlResult> {
+    this.noTransactionBlock('DROP INDEX');
+    const name = st.index.name;
+    let internal: string;
+    if (st.on !== undefined) {
+      internal = this.tableOf(st.on).internal;
+    } else {
+      let db: string;
+      try {
+        db = st.index.database ?? this.requireDatabase(`DROP INDEX "${name}"`);
+        this.engine.accounts.checkDatabaseAccess(this.login, db);
+      } catch (e) {
+        throw atToken(e, st.index.token);
+      }
+      const holders = this.engine.tables().filter((t) => AccountCatalog.splitInternalName(t.name).database === db && t.schema.index(name) !== undefined);
+      if (holders.length === 0) {
+        if (st.ifExists) return tag('DROP INDEX');
+        throw atToken(Errors.indexNotFound(`${db}.${name}`), st.index.token);
+      }
+      if (holders.length > 1) {
+        const tables = holders.map((t) => `"${AccountCatalog.splitInternalName(t.name).table}"`).join(', ');
+        throw atToken(Errors.invalidArgument(`DROP INDEX "${name}"`, `tables ${tables} of database "${db}" each have an index of that name: say which with DROP INDEX ${name} ON table`), st.index.token);
+      }
+      internal = holders[0]!.name;
+    }
+    try {
+      await this.engine.dropIndex(internal, name);
+    } catch (e) {
+      // A concurrent DROP of the index won: IF EXISTS is content with that.
+      if (st.ifExists && e instanceof MotError && e.rc === 'RC_INDEX_NOT_FOUND') return tag('DROP INDEX');
+      throw atToken(e, st.index.token);
+    }
+    return tag('DROP INDEX');
+  }
+
+  /** SHOW INDEXES FROM t (the primary key first, then each secondary index) and SHOW COLUMNS FROM t. */
+  private showTable(st: Extract<Statement, { kind: 'show_table' }>): SqlResult {
+    const { internal, table } = this.tableOf(st.table);
+    const schema = table.schema;
+    const names = (positions: readonly number[]): string => positions.map((i) => schema.columns[i]!.name).join(', ');
+    if (st.what === 'columns') {
+      const rows = schema.columns.map((c) => [c.name, schema.typeName(c), c.nullable, schema.isKeyColumn(c.index)] as Value[]);
+      return { command: `SELECT ${rows.length}`, columns: ['column_name', 'type', 'nullable', 'primary_key'], rows };
+    }
+    const short = AccountCatalog.splitInternalName(internal).table;
+    const rows: Value[][] = [[`${short}_pkey`, names(schema.primaryKey), true, true]];
+    for (const ix of schema.indexes) rows.push([ix.name, names(ix.columns), ix.unique, false]);
+    return { command: `SELECT ${rows.length}`, columns: ['index_name', 'columns', 'unique', 'primary'], rows };
   }
 
   // ---- DML ----

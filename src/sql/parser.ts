@@ -7,7 +7,10 @@
 //                | START TRANSACTION | COMMIT | END | ROLLBACK | ABORT | vacuum | CREATE DATABASE ... | DROP DATABASE ...
 //                | USE name | CREATE ACCOUNT name ADMIN_NAME 'admin' [IDENTIFIED BY 'pw'] | DROP ACCOUNT name
 //                | CREATE USER name [IDENTIFIED BY 'pw'] | DROP USER name | SHOW TABLES|DATABASES|ACCOUNTS|USERS
+//                | SHOW (INDEXES | INDEX | COLUMNS) FROM qname
 //   create_table:= CREATE TABLE [IF NOT EXISTS] qname '(' element (',' element)* ')'
+//   create_index:= CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON qname '(' column (',' column)* ')'
+//   drop_index  := DROP INDEX [IF EXISTS] [database '.'] name [ON qname]
 //   element     := column type [NOT NULL | NULL | PRIMARY KEY]* | PRIMARY KEY '(' column (',' column)* ')'
 //   type        := int | integer | int4 | bigint | int8 | float8 | double precision | bool | boolean
 //                | varchar '(' n ')' | character varying '(' n ')' | bytea '(' n ')'
@@ -156,8 +159,21 @@ class Parser {
       }
       return { kind: 'create_user', name, token: what };
     }
-    if (what.kind === 'ident' && what.text === 'index') throw this.notSupported(what, 'CREATE INDEX from SQL');
-    throw this.unexpected(what.kind === 'eof' ? what : what, `TABLE, DATABASE, ACCOUNT or USER after ${describeToken(create)}`);
+    if (this.acceptWord('unique')) {
+      this.expectWord('index');
+      return this.createIndex(true, what);
+    }
+    if (this.acceptWord('index')) return this.createIndex(false, what);
+    throw this.unexpected(what.kind === 'eof' ? what : what, `TABLE, [UNIQUE] INDEX, DATABASE, ACCOUNT or USER after ${describeToken(create)}`);
+  }
+
+  private createIndex(unique: boolean, token: Token): Statement {
+    const ifNotExists = this.acceptWords('if', 'not', 'exists');
+    const name = this.name('an index name');
+    this.expectWord('on');
+    const table = this.qualifiedName('a table name');
+    const columns = this.nameList('a column name');
+    return { kind: 'create_index', name, table, columns, unique, ifNotExists, token };
   }
 
   private createTable(): Statement {
@@ -245,6 +261,12 @@ class Parser {
       const ifExists = this.acceptWords('if', 'exists');
       return { kind: 'drop_table', table: this.qualifiedName('a table name'), ifExists };
     }
+    if (this.acceptWord('index')) {
+      const ifExists = this.acceptWords('if', 'exists');
+      const index = this.qualifiedName('an index name');
+      const on = this.acceptWord('on') ? this.qualifiedName('a table name') : undefined;
+      return { kind: 'drop_index', index, on, ifExists };
+    }
     if (this.acceptWord('database')) {
       const ifExists = this.acceptWords('if', 'exists');
       return { kind: 'drop_database', name: this.name('a database name'), ifExists, token: what };
@@ -255,7 +277,7 @@ class Parser {
       const ifExists = this.acceptWords('if', 'exists');
       return { kind: 'drop_pitr', ...this.pitrName(), ifExists, token: what };
     }
-    throw this.unexpected(what, 'TABLE, DATABASE, ACCOUNT or USER');
+    throw this.unexpected(what, 'TABLE, INDEX, DATABASE, ACCOUNT, USER or PITR');
   }
 
   // ---- DML ----
@@ -490,7 +512,11 @@ class Parser {
     if (t.kind === 'ident' && ['tables', 'databases', 'accounts', 'users'].includes(t.text)) {
       return { kind: 'show', what: t.text as 'tables' | 'databases' | 'accounts' | 'users', token };
     }
-    throw this.unexpected(t, 'TABLES, DATABASES, ACCOUNTS or USERS');
+    if (t.kind === 'ident' && ['indexes', 'index', 'columns'].includes(t.text)) {
+      if (!this.acceptWord('from')) this.expectWord('in');
+      return { kind: 'show_table', what: t.text === 'columns' ? 'columns' : 'indexes', table: this.qualifiedName('a table name') };
+    }
+    throw this.unexpected(t, 'TABLES, DATABASES, ACCOUNTS, USERS, PITR, INDEXES FROM t or COLUMNS FROM t');
   }
 
   // ---- pieces ----

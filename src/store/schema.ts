@@ -1,5 +1,7 @@
 // Column types, table definitions and their validation against MOT's limits; value checks for rows.
-// A TableSchema is immutable once created: its row layout and indexes never change afterwards.
+// A TableSchema is immutable once created: its row layout and indexes never change afterwards. CREATE
+// INDEX and DROP INDEX give a table a new TableSchema (withIndex, withoutIndex) with the same columns,
+// so the row layout of a table never changes while it exists.
 
 import { Errors, MotError, type ReturnCode, type SqlStateName, type MotCodeName } from '../errors.js';
 import {
@@ -144,6 +146,26 @@ export class TableSchema {
     const indexes = checkIndexes(def, tableName, byName, columns);
     const frozen = deepFreezeDef(def, shapes);
     return new TableSchema(frozen, columns, layout, primaryKey, indexes);
+  }
+
+  /**
+   * This schema with one more secondary index, appended last (CREATE INDEX), validated like a table
+   * definition: MOT's limits on indexes per table, key columns and key bytes, known columns, no
+   * column twice. The caller checks that the name is free (a duplicate name is refused here too).
+   */
+  withIndex(index: IndexDef): TableSchema {
+    const indexes = [...(this.def.indexes ?? []), normalizeIndexDef(index)];
+    return TableSchema.create({ ...this.def, indexes });
+  }
+
+  /** This schema without the secondary index `name` (DROP INDEX); the caller checks that it exists. */
+  withoutIndex(name: string): TableSchema {
+    return TableSchema.create({ ...this.def, indexes: (this.def.indexes ?? []).filter((i) => i.name !== name) });
+  }
+
+  /** The secondary index named `name`, if this schema has one. */
+  index(name: string): IndexInfo | undefined {
+    return this.indexes.find((i) => i.name === name);
   }
 
   /** Column position by name; throws undefined_column naming table and column. */
@@ -458,6 +480,17 @@ function checkIndexes(def: TableDef, table: string, byName: ReadonlyMap<string, 
     const keyBytes = cols.reduce((sum, i) => sum + columns[i].keyBytes, 0);
     return { name: d.name, columns: cols, unique: d.unique === true, keyBytes };
   });
+}
+
+/**
+ * An index definition as CREATE INDEX records it: only `name`, `columns` and, for a unique index,
+ * `unique: true` (anything else a caller passed is not part of the definition). Shapes that are not
+ * an index definition are left for TableSchema.create to refuse.
+ */
+export function normalizeIndexDef(index: IndexDef): IndexDef {
+  if (index === null || typeof index !== 'object') return index;
+  const columns = Array.isArray(index.columns) ? [...index.columns] : index.columns;
+  return index.unique === true ? { name: index.name, columns, unique: true } : { name: index.name, columns };
 }
 
 /** A frozen copy of the definition; each column states its effective nullability. */

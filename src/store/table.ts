@@ -1,7 +1,9 @@
 // A table's rows in memory: fixed-size slots in 2 MiB chunks taken from the inserting session's NUMA
 // node, a primary index (key -> slot) and secondary indexes ((index key, primary key) -> slot).
 // Invariants: a slot is LIVE iff the primary index and every secondary index each hold exactly one
-// entry pointing at it; free slots are all-zero; slot ids change only in vacuum().
+// entry pointing at it; free slots are all-zero; slot ids change only in vacuum(). The schema (and so
+// the set of secondary indexes) changes only through redefine() (CREATE/DROP INDEX), which keeps the
+// columns and row layout and moves schemaVersion and changeCount.
 
 import { Errors, MotError, assert } from '../errors.js';
 import { CHUNK_BYTES, type Chunk, type ChunkPools } from './chunk-pool.js';
@@ -123,10 +125,14 @@ export class Table {
   private primary: BTree<KeyPrimitive, SlotId>;
   /** Set between beginLoad() and finishLoad(): rows loaded but not yet in the primary index. */
   private loading: { keys: KeyPrimitive[]; slots: SlotId[] } | undefined;
-  private readonly secondaries: readonly SecondaryIndex[];
-  private readonly byIndexName: ReadonlyMap<string, SecondaryIndex>;
-  /** The unique ones among `secondaries`, in order. */
-  private readonly uniques: readonly SecondaryIndex[];
+  /** In the schema's index order (redefine() replaces the list). */
+  private secondaries: readonly SecondaryIndex[];
+  private byIndexName: ReadonlyMap<string, SecondaryIndex>;
+  /** The unique ones among `secondaries`, in order: a unique index's position is its place here. */
+  private uniques: readonly SecondaryIndex[];
+  private schemaNow: TableSchema;
+  /** Bumped by every redefine() (CREATE/DROP INDEX). */
+  private schemaVersionNow = 0;
   private readonly allocPurpose: string;
 
   private chunks: (Chunk | undefined)[] = [];
@@ -146,9 +152,10 @@ export class Table {
 
   constructor(
     readonly id: number,
-    readonly schema: TableSchema,
+    schema: TableSchema,
     private readonly pools: ChunkPools,
   ) {
+    this.schemaNow = schema;
     this.name = schema.name;
     this.layout = schema.layout;
     this.codec = schema.codec;
@@ -168,12 +175,77 @@ export class Table {
     return this.isDropped;
   }
 
+  /** The table's definition now: columns never change, indexes change with redefine(). */
+  get schema(): TableSchema {
+    return this.schemaNow;
+  }
+
+  /**
+   * Moves with every CREATE or DROP INDEX on the table. A transaction records it when it first
+   * touches the table and cannot go on or commit once it moved: its unique-key checks and claims
+   * were made against the indexes of then (unique indexes are referred to by position).
+   */
+  get schemaVersion(): number {
+    return this.schemaVersionNow;
+  }
+
   /**
    * A number that changes whenever anything a reader could observe changes (rows, versions, slot
-   * ids, the table being dropped). Optimistic validation is skipped when it has not moved.
+   * ids, indexes, the table being dropped). Optimistic validation is skipped when it has not moved.
    */
   get changeCount(): number {
-    return this.modCount + this.updateCount + (this.isDropped ? 1 : 0);
+    return this.modCount + this.updateCount + this.schemaVersionNow + (this.isDropped ? 1 : 0);
+  }
+
+  // ---- index DDL ----
+
+  /**
+   * Throws the unique violation (23505, naming the index and a duplicated key) that building the
+   * index `info` over the live rows would meet, if `info` is unique and two rows share a non-NULL
+   * key; nothing changes. CREATE INDEX calls it before its redo is logged.
+   */
+  checkIndexBuildable(info: IndexInfo): void {
+    this.checkNotDropped();
+    this.buildSecondary(info);
+  }
+
+  /**
+   * Take `schema` (the same columns; indexes added or removed, CREATE/DROP INDEX): indexes it no
+   * longer has are dropped, new ones built over the live rows. All or nothing: a unique violation
+   * while building throws before anything changes (the caller checked with checkIndexBuildable()).
+   */
+  redefine(schema: TableSchema): void {
+    this.checkNotDropped();
+    assert(schema.rowBytes === this.schemaNow.rowBytes && schema.columns.length === this.schemaNow.columns.length, `table "${this.name}" keeps its columns`);
+    const next = schema.indexes.map((info) => {
+      const have = this.byIndexName.get(info.name);
+      if (have !== undefined && sameIndex(have.info, info)) return have;
+      return this.buildSecondary(info);
+    });
+    this.schemaNow = schema;
+    this.secondaries = next;
+    this.byIndexName = new Map(next.map((ix) => [ix.info.name, ix]));
+    this.uniques = next.filter((ix) => ix.info.unique);
+    this.schemaVersionNow++;
+  }
+
+  /** A secondary index over every live row; a unique one throws 23505 at the first duplicate. */
+  private buildSecondary(info: IndexInfo): SecondaryIndex {
+    const ix = new SecondaryIndex(info, this.name, this.schemaNow.columns);
+    const pair = [] as unknown as (KeyPrimitive | SlotId)[]; // findUnique() uses pairScratch
+    for (const [, slot] of this.primary.entries(undefined, pair)) {
+      const base = this.locate(slot);
+      const chunk = this.hit!;
+      const values = this.indexValuesAt(ix, chunk, base);
+      const prefix = ix.codec.encodeStringKey(values);
+      if (info.unique && this.findUnique(ix, prefix, slot, values) !== undefined) {
+        throw Errors.uniqueViolation(this.name, info.name, formatKeyValues(ix.columnNames, values));
+      }
+      const entry = prefix + this.primarySuffixAt(chunk, base);
+      ix.tree.set(entry, slot);
+      ix.entryChars += entry.length;
+    }
+    return ix;
   }
 
   // ---- reads ----
@@ -294,7 +366,7 @@ export class Table {
   /** Slots whose index key equals `key` (a prefix of a composite index key matches all it starts). */
   lookupIndex(indexName: string, key: Value | Value[]): SlotId[] {
     const ix = this.byIndexName.get(indexName);
-    if (ix === undefined) throw Errors.indexNotFound(`${indexName}" of table "${this.name}`);
+    if (ix === undefined) throw Errors.indexNotFound(indexName, this.name);
     const prefix = ix.codec.encode(key, true) as string;
     const out: SlotId[] = [];
     for (const pair of ix.tree.entries(prefix, this.pairScratch as unknown as [string, SlotId])) {
@@ -956,6 +1028,10 @@ export class Table {
       skipCursor = true;
     }
   }
+}
+
+function sameIndex(a: IndexInfo, b: IndexInfo): boolean {
+  return a.unique === b.unique && a.columns.length === b.columns.length && a.columns.every((c, i) => c === b.columns[i]);
 }
 
 function normalizeKeyValue(col: ColumnInfo, v: Value | undefined): Value {

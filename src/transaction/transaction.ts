@@ -76,6 +76,12 @@ interface UniqueClaims {
   byRow: Map<PrimKey, string[]>;
 }
 
+/** What a transaction noted about a table when it first looked at it. */
+interface SeenTable {
+  changes: number;
+  schemaVersion: number;
+}
+
 export type TransactionState = 'active' | 'committing' | 'committed' | 'aborted';
 
 export interface CommitResult {
@@ -105,10 +111,16 @@ export class Transaction {
   /** Unique-index keys locked while the commit waits for its flush. */
   private uniqueLocks: readonly UniqueLock[] = NO_UNIQUE_LOCKS;
   private stateValue: TransactionState = 'active';
-  /** Table.changeCount of each table when this transaction first looked at it (see quiet()). */
+  /**
+   * Table.changeCount (see quiet()) and Table.schemaVersion of each table when this transaction first
+   * looked at it. A table whose indexes changed since (CREATE/DROP INDEX) ends the transaction at its
+   * next statement on the table or at commit, with 40001: its unique-key checks and claims were made
+   * against the indexes it saw then (see schemaChanged()).
+   */
   private firstTable: Table | undefined;
   private firstTableChanges = 0;
-  private moreTables: Map<Table, number> | undefined;
+  private firstTableSchema = 0;
+  private moreTables: Map<Table, SeenTable> | undefined;
 
   constructor(
     private readonly host: TransactionHost,
@@ -361,20 +373,29 @@ export class Transaction {
   private activeTable(name: string): Table {
     if (this.stateValue !== 'active') throw Errors.invalidState(`transaction ${this.txId} is ${this.stateValue}; start a new one`);
     const table = this.host.table(name);
-    this.noteSeen(table);
+    if (this.noteSeen(table) !== table.schemaVersion) {
+      this.end('aborted');
+      throw schemaChanged(table);
+    }
     return table;
   }
 
-  /** Remember the table's change count the first time this transaction looks at it. */
-  private noteSeen(table: Table): void {
-    if (this.firstTable === table) return;
+  /**
+   * Remember the table's change count and schema version the first time this transaction looks at
+   * it; returns the schema version it noted.
+   */
+  private noteSeen(table: Table): number {
+    if (this.firstTable === table) return this.firstTableSchema;
     if (this.firstTable === undefined) {
       this.firstTable = table;
       this.firstTableChanges = table.changeCount;
-      return;
+      this.firstTableSchema = table.schemaVersion;
+      return this.firstTableSchema;
     }
     this.moreTables ??= new Map();
-    if (!this.moreTables.has(table)) this.moreTables.set(table, table.changeCount);
+    let seen = this.moreTables.get(table);
+    if (seen === undefined) this.moreTables.set(table, (seen = { changes: table.changeCount, schemaVersion: table.schemaVersion }));
+    return seen.schemaVersion;
   }
 
   /**
@@ -387,13 +408,14 @@ export class Transaction {
   private quiet(): boolean {
     if (this.host.locks.count !== 0) return false;
     if (this.firstTable !== undefined && this.firstTable.changeCount !== this.firstTableChanges) return false;
-    if (this.moreTables) for (const [t, n] of this.moreTables) if (t.changeCount !== n) return false;
+    if (this.moreTables) for (const [t, seen] of this.moreTables) if (t.changeCount !== seen.changes) return false;
     return true;
   }
 
-  private *seenTables(): Generator<Table> {
-    if (this.firstTable !== undefined) yield this.firstTable;
-    if (this.moreTables) yield* this.moreTables.keys();
+  /** Every table this transaction looked at, with the schema version it noted. */
+  private *seenTables(): Generator<[Table, number]> {
+    if (this.firstTable !== undefined) yield [this.firstTable, this.firstTableSchema];
+    if (this.moreTables) for (const [t, seen] of this.moreTables) yield [t, seen.schemaVersion];
   }
 
   private writeSet(table: Table): Map<PrimKey, WriteEntry> {
@@ -447,7 +469,10 @@ export class Transaction {
   /**
    * Statement time: the unique-index keys of the row `entry` leaves must not be held by another row
    * of this transaction, nor by a committed row this transaction does not delete or move off that
-   * key. A refusal is a read of the committed holder (validated at commit like any read).
+   * key. A refusal is a read of the committed holder (validated at commit like any read), and the
+   * keys of the unique indexes checked before the refusing one were found free: the refusal names
+   * the first index that refuses, so those are observations too (with two unique indexes refusing a
+   * row, a key taken meanwhile in the first would change the answer).
    */
   private claimUniqueKeys(table: Table, encKey: PrimKey, entry: WriteEntry): void {
     const uniques = table.uniqueIndexNames;
@@ -461,19 +486,19 @@ export class Transaction {
       if (key === undefined) continue;
       const tag = `${u}:${key}`;
       const holder = claims?.byKey.get(tag);
-      if (holder !== undefined && holder !== encKey) throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      if (holder !== undefined && holder !== encKey) {
+        this.noteSeenFree(table, wanted);
+        throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
+      }
       const committed = this.committedHolder(table, u, key, encKey, tag);
       if (committed !== undefined) {
         this.reads.push({ table, key: table.keyOfSlot(committed), encKey: table.primaryKeyOfSlot(committed), slot: committed, version: table.version(committed) });
+        this.noteSeenFree(table, wanted);
         throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
       }
       wanted.push(tag);
     }
-    if (wanted.length > 0) {
-      let seen = this.uniqueSeenFree.get(table);
-      if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
-      for (const tag of wanted) seen.add(tag);
-    }
+    this.noteSeenFree(table, wanted);
     if (claims === undefined) {
       if (wanted.length === 0) return;
       claims = { byKey: new Map(), byRow: new Map() };
@@ -483,6 +508,14 @@ export class Transaction {
     for (const tag of wanted) claims.byKey.set(tag, encKey);
     if (wanted.length > 0) claims.byRow.set(encKey, wanted);
     else claims.byRow.delete(encKey);
+  }
+
+  /** Unique-index keys (`${index}:${key}`) a statement found free: validated at commit (validateReads). */
+  private noteSeenFree(table: Table, tags: readonly string[]): void {
+    if (tags.length === 0) return;
+    let seen = this.uniqueSeenFree.get(table);
+    if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
+    for (const tag of tags) seen.add(tag);
   }
 
   /**
@@ -566,9 +599,10 @@ export class Transaction {
 
   private validateReads(): MotError | undefined {
     const locks = this.host.locks;
-    // Every statement found its table: it must still exist, and no DDL may be rewriting it.
-    for (const t of this.seenTables()) {
+    // Every statement found its table: it must still exist with the indexes it had, and no DDL may be rewriting it.
+    for (const [t, schemaVersion] of this.seenTables()) {
       if (t.dropped || locks.tableLockedByOther(t, this)) return Errors.serializationFailure(t.name, '(the table was dropped or truncated meanwhile)');
+      if (t.schemaVersion !== schemaVersion) return schemaChanged(t);
     }
     for (const r of this.reads) {
       if (r.table.dropped) return Errors.serializationFailure(r.table.name, r.table.formatKey(r.key));
@@ -690,6 +724,11 @@ export class Transaction {
     this.stateValue = state;
     this.owner.transactionEnded(this);
   }
+}
+
+/** 40001 for a transaction that used a table before CREATE or DROP INDEX changed its indexes. */
+function schemaChanged(table: Table): MotError {
+  return Errors.serializationFailure(table.name, '(its indexes changed (CREATE/DROP INDEX) since this transaction first used it)');
 }
 
 function keyRow(table: Table, key: Value | Value[]): Row {
