@@ -121,8 +121,8 @@ const DURABILITY_MUTANTS: (OracleMutant & { faults?: readonly FaultName[] })[] =
     edits: [
       {
         file: 'src/transaction/commit-pacer.js',
-        find: '        if (++this.commitsSinceTurn < COMMIT_YIELD_COMMITS_MAX && this.clock.nowUs() - this.turnAtUs < COMMIT_YIELD_INTERVAL_US)\n            return undefined;',
-        replace: '        return undefined;',
+        find: '    pace() {\n',
+        replace: '    pace() {\n        return undefined; // never a turn\n',
       },
     ],
     modes: ['asynchronous'],
