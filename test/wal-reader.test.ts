@@ -377,6 +377,23 @@ describe('readWal: corruption', () => {
     expect(err.message).toMatch(/CRC mismatch/);
   });
 
+  it('a damaged last frame of a file cut inside its padding is corruption; an intact one is read (crash-test seed 104322)', async () => {
+    // 37 payload bytes: 32 + 37 = 69 bytes of data, padded to 72. A torn write ends at a sector
+    // boundary (8-byte aligned), never inside padding; a file system or copy cutting there keeps
+    // every byte the CRC covers, so a CRC mismatch is damage (before the fix: taken for a torn tail).
+    const log = layout([new Uint8Array(40).fill(5), new Uint8Array(37).fill(6)], SEG);
+    const last = log.frames[1]!;
+    const dataEnd = last.lsn + FRAME_HEADER_BYTES + last.payload.length;
+    expect(frameBytes(last.payload.length)).toBeGreaterThan(FRAME_HEADER_BYTES + last.payload.length);
+    const intact = await readWal(await diskWith(log, log.image, dataEnd), WAL, { segmentBytes: SEG });
+    expectFrames(intact, log.frames, SEG);
+    const image = log.image.slice();
+    image[last.lsn + FRAME_HEADER_BYTES + 3]! ^= 0x04;
+    const err = await corruptionOf(readWal(await diskWith(log, image, dataEnd), WAL, { segmentBytes: SEG }));
+    expect(err.message).toContain(`offset ${last.lsn}:`);
+    expect(err.message).toMatch(/CRC mismatch/);
+  });
+
   it('a hole followed by a frame written after the hole was durable is corruption at the hole', async () => {
     const log = layout([new Uint8Array(30), new Uint8Array(700), new Uint8Array(30), new Uint8Array(30)], SEG);
     const hole = log.frames[1]!;

@@ -281,7 +281,10 @@ function parseSegment(seg: LoadedSegment, startLsn: number, segmentBytes: number
       return { kind: 'end', lsn, torn: true, reason: `the file ends inside the frame at LSN ${lsn}` };
     }
     if (frameCrc(bytes, off, payloadLength) !== view.getUint32(off + FrameOffset.CRC, true)) {
-      return damagedFrame(seg, off, off + total, 'CRC mismatch', segmentBytes);
+      // Up to the end of its data, not its padding: a torn write ends at a sector boundary, which is
+      // 8-byte aligned, so it never ends inside padding; a file cut there holds every byte the CRC
+      // covers, and a mismatch with every sector holding data is damage (found by crash-test seed 104322).
+      return damagedFrame(seg, off, dataEnd, 'CRC mismatch', segmentBytes);
     }
     const lsnField = readU64(view, off + FrameOffset.LSN);
     if (lsnField !== lsn) {
