@@ -548,9 +548,7 @@ export class Transaction {
     for (const [table, claims] of this.claims) {
       const uniques = table.uniqueIndexNames;
       for (const [tag, encKey] of claims.byKey) {
-        const colon = tag.indexOf(':');
-        const u = Number(tag.slice(0, colon));
-        const key = tag.slice(colon + 1);
+        const { u, key } = parseUniqueTag(tag);
         const w = this.writes.get(table)!.get(encKey)!;
         if (locks.uniqueLockedByOther(table, u, key, this)) return Errors.serializationFailure(table.name, table.formatKey(w.key));
         if (this.committedHolder(table, u, key, encKey, tag) !== undefined) {
@@ -616,9 +614,7 @@ export class Transaction {
       // A unique key found free must still be free of rows this transaction does not write itself.
       const mine = this.writes.get(table);
       for (const tag of tags) {
-        const colon = tag.indexOf(':');
-        const u = Number(tag.slice(0, colon));
-        const key = tag.slice(colon + 1);
+        const { u, key } = parseUniqueTag(tag);
         const taken =
           locks.uniqueLockedByOther(table, u, key, this) || table.uniqueHolders(u, key).some((slot) => mine?.get(table.primaryKeyOfSlot(slot)) === undefined);
         if (taken) return Errors.serializationFailure(table.name, `(a unique key of index "${table.uniqueIndexNames[u]}" it found free was taken meanwhile)`);
@@ -737,4 +733,10 @@ function keyRow(table: Table, key: Value | Value[]): Row {
   if (pk.length === 1) row[pk[0]!] = key as Value;
   else pk.forEach((name, i) => (row[name] = (key as Value[])[i]!));
   return row;
+}
+
+/** The unique index (its position among the table's unique indexes) and encoded key of a `${index}:${key}` tag. */
+function parseUniqueTag(tag: string): { u: number; key: string } {
+  const colon = tag.indexOf(':');
+  return { u: Number(tag.slice(0, colon)), key: tag.slice(colon + 1) };
 }
