@@ -23,6 +23,8 @@ interface OracleMutant extends Mutant {
   modes: readonly CrashTestMode[];
   /** Violation kinds that name this defect. */
   kinds: readonly string[];
+  /** Faults the scenarios inject (none unless said). */
+  faults?: readonly FaultName[];
 }
 
 const ORACLE_MUTANTS: OracleMutant[] = [
@@ -90,7 +92,7 @@ const ORACLE_MUTANTS: OracleMutant[] = [
  * flush, a write without fdatasync, a failed write or fdatasync taken for done (the pre-fsyncgate bug).
  */
 const WAL = 'src/wal/wal-writer.js';
-const DURABILITY_MUTANTS: (OracleMutant & { faults?: readonly FaultName[] })[] = [
+const DURABILITY_MUTANTS: OracleMutant[] = [
   {
     name: 'synchronous commit acknowledged before its flush',
     edits: [{ file: 'src/commit-group/sync-handler.js', find: '        return done;', replace: '        done.catch(() => undefined);\n        return Promise.resolve();' }],
@@ -161,7 +163,7 @@ describe('broken builds: the oracle (crash-test and its checker) catches each de
       const mutant = await importFrom<CrashTestModule>(buildMutant(m), 'src/sim/crash-test.js');
       const real = await importFrom<CrashTestModule>(REAL_BUILD, 'src/sim/crash-test.js');
       for (const mode of m.modes) {
-        const faults = 'faults' in m ? [...(m.faults ?? [])] : [];
+        const faults = [...(m.faults ?? [])];
         const broken = await mutant.crashTest({ mode, seed: SEED, runs: SCENARIOS_MAX, violationsMax: 1, faults });
         expect(broken.violations.length, `${m.name}, ${mode}: no violation in ${SCENARIOS_MAX} scenarios from seed ${SEED}`).toBeGreaterThan(0);
         const v = broken.violations[0]!;

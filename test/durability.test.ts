@@ -29,72 +29,12 @@ import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/si
 import { faultConfig, type CrashModel } from '../src/sim/faults.js';
 import { RealDisk } from '../src/io/real-disk.js';
 import { isMotError } from '../src/errors.js';
+import { crashRecoverCheck, harness as openHarness, modeConfig, rowsOf, violationsText, type Config } from './helpers/sim-harness.js';
 
-type Config = Record<string, string | number | boolean>;
-
-function modeConfig(mode: CrashTestMode, extra: Config = {}): Config {
-  return {
-    synchronous_commit: mode !== 'asynchronous',
-    enable_group_commit: mode === 'group',
-    group_commit_size: 4,
-    group_commit_timeout: '300us',
-    wal_writer_delay: '1ms',
-    wal_segment_size: '1MB',
-    redo_buffer_size: '64KB',
-    ...extra,
-  };
+function harness(mode: CrashTestMode, seed: number, extra: Config = {}, crashModel?: CrashModel) {
+  return openHarness(mode, seed, extra, { crashModel });
 }
 
-interface Harness {
-  world: SimWorld;
-  engine: Engine;
-  ledger: Ledger;
-  runner: WorkloadRunner;
-  sessions: Session[];
-  config: Config;
-  base: ModelDb;
-}
-
-async function harness(mode: CrashTestMode, seed: number, extra: Config = {}, crashModel: CrashModel = 'lose-unflushed'): Promise<Harness> {
-  const world = SimWorld.create({ seed, machine: { crashModel } });
-  const ledger = new Ledger();
-  const config = modeConfig(mode, extra);
-  const engine = await world.run('open', Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer() })));
-  // The checked table's creation is in the ledger (a recorded DDL): end damage may take it away too.
-  ledger.startEpoch(0, 0);
-  await world.run('create table', new WorkloadRunner(ledger, [], world.clock, world.random, { engine }).createTable(CHECKED_TABLE).then(() => engine.flush()));
-  const sessions = [0, 1, 2, 3].map((core) => engine.openSession({ core }));
-  return { world, engine, ledger, runner: new WorkloadRunner(ledger, sessions, world.clock, world.random, { engine }), sessions, config, base: ModelDb.empty() };
-}
-
-function rowsOf(engine: Engine): Map<number, RowValue> {
-  return checkedRows(readEngineState(engine));
-}
-
-/** Crash `h.world` now, restart from its durable image, recover and check. */
-async function crashRecoverCheck(h: Harness, mode: CrashTestMode): Promise<{ check: CrashCheckResult; outcome: RecoveryOutcome }> {
-  const crashedEpoch = h.world.epoch;
-  const crashAtUs = h.world.scheduler.nowUs;
-  h.world.crash(h.engine);
-  const world = h.world.restart({ faults: {} });
-  let outcome: RecoveryOutcome;
-  try {
-    const engine = await world.run('recover', Engine.open(world.dir, world.engineOptions({ config: h.config, observer: h.ledger.observer() })));
-    outcome = { ok: true, state: readEngineState(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
-    h.engine = engine;
-    h.ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
-  } catch (e) {
-    outcome = { ok: false, error: e };
-  }
-  const check = checkCrash({ mode, ledger: h.ledger, epoch: crashedEpoch, base: h.base, recovery: outcome, damage: [], crashAtUs });
-  h.world = world;
-  if (outcome.ok) h.base = outcome.state;
-  return { check, outcome };
-}
-
-function violationsText(check: CrashCheckResult): string {
-  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.join('\n  ')}`).join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -334,7 +334,7 @@ describe('model-based (fast-check): interleaved transactions over every column t
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 0, max: 0x7fff_ffff }), fc.commands(commands(), { maxCommands: 100, size: 'max', ...(replayPath ? { replayPath } : {}) }), async (worldSeed, cmds) => {
           const real = await start(mode, worldSeed);
-          await fc.asyncModelRun(() => ({ model: { open: new Set(), committing: new Set() }, real }), cmds);
+          await fc.asyncModelRun(() => ({ model: { open: new Set<number>(), committing: new Set<number>() }, real }), cmds);
           // Let every commit finish, then the final check: crash, recover, and judge the last incarnation.
           await real.world.scheduler.run({ untilUs: real.world.scheduler.nowUs + 20_000 });
           await crashAndCheck(real);
@@ -361,7 +361,7 @@ describe('model-based (fast-check): interleaved transactions over every column t
 
 /** fast-check's report plus the replay line (environment variables this file reads). */
 function replayReporter(mode: CrashTestMode) {
-  return (details: fc.RunDetails<unknown>): void => {
+  return (details: fc.RunDetails<[number, Iterable<fc.AsyncCommand<Model, Real>>]>): void => {
     if (!details.failed) return;
     const commandsPath = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[1] ?? ''))?.[1] ?? '';
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);

@@ -20,99 +20,16 @@ import { crashTest, formatCrashTestSummary, injectLogEndDamage, FAULT_NAMES, typ
 import { faultConfig, type CrashModel } from '../src/sim/faults.js';
 import { digestImage } from '../src/sim/sim-disk.js';
 import { crashTest as publicCrashTest } from '../src/index.js';
+import {
+  SEGMENT_BYTES, commitSequentially, harness as openHarness, recoverAndCheck, recoveredRows, rowsOf, runnerOf, violationsText,
+  type Config, type Harness,
+} from './helpers/sim-harness.js';
 
 const MODES: readonly CrashTestMode[] = ['synchronous', 'group', 'asynchronous'];
-const SEGMENT_BYTES = 1024 * 1024;
-/** wal_writer_delay of modeConfig ('1ms'), for the asynchronous loss bound. */
-const WAL_WRITER_DELAY_US = 1000;
 
-function modeConfig(mode: CrashTestMode, extra: Record<string, string | number | boolean> = {}): Record<string, string | number | boolean> {
-  return {
-    synchronous_commit: mode !== 'asynchronous',
-    enable_group_commit: mode === 'group',
-    group_commit_size: 4,
-    group_commit_timeout: '300us',
-    wal_writer_delay: '1ms',
-    wal_segment_size: '1MB',
-    redo_buffer_size: '64KB',
-    ...extra,
-  };
-}
-
-/** An engine with the checked table in a fresh world, and what the checker needs. */
-interface Harness {
-  world: SimWorld;
-  engine: Engine;
-  ledger: Ledger;
-  runner: WorkloadRunner;
-  sessions: Session[];
-  config: Record<string, string | number | boolean>;
-  base: ModelDb;
-}
-
-async function harness(mode: CrashTestMode, seed: number, extra: Record<string, string | number | boolean> = {}, crashModel: CrashModel = 'lose-unflushed'): Promise<Harness> {
-  const world = SimWorld.create({ seed, machine: { crashModel } });
-  const ledger = new Ledger();
-  const config = modeConfig(mode, extra);
-  const engine = await world.run('open', Engine.open(world.dir, world.engineOptions({ config, observer: ledger.observer() })));
-  ledger.walSegmentBytes = SEGMENT_BYTES;
-  // The checked table's creation is in the ledger (a recorded DDL): end damage may take it away too.
-  ledger.startEpoch(0, 0);
-  await world.run('create table', new WorkloadRunner(ledger, [], world.clock, world.random, { engine }).createTable(CHECKED_TABLE).then(() => engine.flush()));
-  const sessions = [0, 1, 2, 3].map((core) => engine.openSession({ core }));
-  return { world, engine, ledger, runner: runnerOf(world, ledger, sessions, engine), sessions, config, base: ModelDb.empty() };
-}
-
-/** A workload runner whose transactions' CPU is busy time of the simulated thread. */
-function runnerOf(world: SimWorld, ledger: Ledger, sessions: Session[], engine: Engine): WorkloadRunner {
-  return new WorkloadRunner(ledger, sessions, world.clock, world.random, { engine, busy: (us) => world.scheduler.busyUs(us) });
-}
-
-function rowsOf(engine: Engine): Map<number, RowValue> {
-  return checkedRows(readEngineState(engine));
-}
-
-/** The checked table's rows of a successful recovery (empty if it failed). */
-function recoveredRows(outcome: RecoveryOutcome): Map<number, RowValue> {
-  return outcome.ok ? checkedRows(outcome.state) : new Map();
-}
-
-/** Restart `h.world` from its durable image, recover, and check; the new engine (if any) replaces h's. */
-async function recoverAndCheck(h: Harness, mode: CrashTestMode, damage: Damage[] = []): Promise<{ check: CrashCheckResult; outcome: RecoveryOutcome }> {
-  const crashedEpoch = h.world.epoch;
-  h.ledger.crashed(h.world.scheduler.nowUs); // a no-op when the crash already said so
-  const world = h.world.restart({ faults: {} });
-  const crashAtUs = h.ledger.crashedAt;
-  let outcome: RecoveryOutcome;
-  try {
-    const engine = await world.run('recover', Engine.open(world.dir, world.engineOptions({ config: h.config, observer: h.ledger.observer() })));
-    outcome = { ok: true, state: readEngineState(engine), replayedFromLsn: engine.recovery.checkpoint?.lsn ?? 0 };
-    h.engine = engine;
-    h.ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
-    if (!outcome.state.has(CHECKED_TABLE.name)) {
-      // End damage no witness covered can take the table's creation with it (allowed, if the
-      // checker agrees below): create it again, as a recorded DDL statement of the new incarnation.
-      if (!damage.some((d) => d.firstLostLsn !== undefined)) throw new Error('the checked table is missing after recovery');
-      await world.run('recreate the table', new WorkloadRunner(h.ledger, [], world.clock, world.random, { engine }).createTable(CHECKED_TABLE).then(() => engine.flush()));
-    }
-  } catch (e) {
-    outcome = { ok: false, error: e };
-  }
-  const check = checkCrash({ mode, ledger: h.ledger, epoch: crashedEpoch, base: h.base, recovery: outcome, damage, crashAtUs, walWriterDelayUs: WAL_WRITER_DELAY_US });
-  h.world = world;
-  if (outcome.ok) h.base = outcome.state;
-  return { check, outcome };
-}
-
-/** One session commits `n` single-row transactions, one after the other. */
-async function commitSequentially(h: Harness, n: number, firstKey = 0): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await h.world.run(`commit ${i}`, h.runner.transaction(h.sessions[0]!, (tx) => tx.put(firstKey + i, 100)));
-  }
-}
-
-function violationsText(check: CrashCheckResult): string {
-  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.join('\n  ')}`).join('\n');
+/** The shared harness, with transactions that spend simulated CPU (busy time of their thread). */
+function harness(mode: CrashTestMode, seed: number, extra: Config = {}, crashModel?: CrashModel): Promise<Harness> {
+  return openHarness(mode, seed, extra, { crashModel, busy: true });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -413,7 +330,7 @@ class RecoverCommand implements Cmd {
     r.damage = [];
     r.crashModel = 'lose-unflushed';
     r.h.sessions = [0, 1, 2, 3].map((core) => r.h.engine.openSession({ core }));
-    r.h.runner = runnerOf(r.h.world, r.h.ledger, r.h.sessions, r.h.engine);
+    r.h.runner = runnerOf(r.h.world, r.h.ledger, r.h.sessions, r.h.engine, r.h.busy);
   }
   toString = (): string => 'recover';
 }

@@ -97,7 +97,7 @@ describe('row layout', () => {
         const row = { id: id++, ...values };
         const slot = t.insert(row, id % 2, 7);
         expect(t.readRow(slot)).toEqual(row);
-        for (let c = 0; c < t.schema.columns.length; c++) expect(t.readColumn(slot, c)).toEqual(row[t.schema.columns[c].name]);
+        for (let c = 0; c < t.schema.columns.length; c++) expect(t.readColumn(slot, c)).toEqual((row as Record<string, unknown>)[t.schema.columns[c].name]);
         expect(t.version(slot)).toBe(7);
       }),
       { numRuns: 300 },

@@ -70,10 +70,10 @@ describe('defect 1: a commit whose redo cannot be replayed (omitted nullable col
       await e.createTable(KV);
       const s = e.openSession();
       await s.transaction((tx) => tx.insert('kv', { k: 1 }));
-      await s.transaction((tx) => tx.insert('kv', { k: 2, v: undefined }));
+      await s.transaction((tx) => tx.insert('kv', { k: 2, v: undefined as unknown as null }) /* a JavaScript caller's undefined */);
       await s.transaction((tx) => {
         tx.insert('kv', { k: 3, v: 7 });
-        tx.update('kv', 3, { v: undefined }); // undefined in an update means "unchanged"
+        tx.update('kv', 3, { v: undefined as unknown as null }); // undefined in an update means "unchanged"
       });
       expect(s.begin().get('kv', 1)).toEqual({ k: 1, v: null });
       s.close();

@@ -148,7 +148,7 @@ export class MemDisk implements Disk {
     for (const key of [...this.dirs]) if (key === p || key.startsWith(`${p}/`)) this.dirs.delete(key);
   }
 
-  async syncDir(): Promise<void> {}
+  async syncDir(_dir: string): Promise<void> {}
 
   async lockDirectory(dir: string): Promise<DirectoryLock> {
     const d = normalize(dir);
