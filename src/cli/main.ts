@@ -16,6 +16,7 @@ import { walDumpCommand } from './waldump-command.js';
 import { addReportCommand, REPORT_FILE_DEFAULT, writeReport } from './report-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { addWorkloadOptions, int, workloadOptionsFrom } from './cli-options.js';
+import { packageVersion } from '../io/worker-url.js';
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   program
     .name('motsim')
     .description('A simulator of the durability machinery of MOT (openGauss memory-optimized tables): redo logging modes, group commit, recovery.')
+    .version(packageVersion(), '-V, --version', "print motsim's version")
     .exitOverride()
     // Errors are printed by runCli, as one line with a hint (not the whole help).
     .configureOutput({ outputError: () => undefined })
