@@ -18,39 +18,8 @@ import {
 } from './parameters.js';
 import { formatSize, type SizeOrPercent } from './units.js';
 
-export type WalFlusher = 'auto' | 'committer' | 'thread-pool' | 'socket-threads';
-export type AffinityMode = 'fill-physical-first' | 'fill-socket-first' | 'equal-per-socket' | 'none';
-export type LoggingMode = 'off' | 'synchronous' | 'group' | 'asynchronous';
-
-export interface EngineConfig {
-  enableRedoLog: boolean;
-  synchronousCommit: boolean;
-  enableGroupCommit: boolean;
-  groupCommitSize: number;
-  groupCommitTimeoutUs: number;
-  walWriterDelayUs: number;
-  asyncRedoBufferBytesMax: number;
-  redoBufferBytes: number;
-  walSegmentBytes: number;
-  walPreallocate: boolean;
-  walFlusher: WalFlusher;
-  checkpointDir: string;
-  checkpointSegmentBytes: number;
-  checkpointWorkers: number;
-  checkpointRecoveryWorkers: number;
-  checkpointIntervalUs: number;
-  checkpointWalBytesMax: number;
-  enableStats: boolean;
-  printStatsPeriodUs: number;
-  enableNuma: boolean;
-  affinityMode: AffinityMode;
-  sockets: number;
-  coresPerSocket: number;
-  maxConnections: number;
-  maxProcessMemoryBytes: number;
-  maxMotGlobalMemoryBytes: number;
-  maxMotLocalMemoryBytes: number;
-}
+export type { WalFlusher, AffinityMode, LoggingMode, EngineConfig } from './engine-config.js';
+import type { EngineConfig, LoggingMode, WalFlusher } from './engine-config.js';
 
 export interface ConfigWarning {
   parameter: string;

@@ -1,7 +1,7 @@
 // The table of every configuration parameter (mot.conf / postgresql.conf spelling, kind, default,
 // range, unit of a bare number, EngineConfig field, documentation) and how one value is read and checked.
 
-import type { AffinityMode, EngineConfig } from './config.js';
+import type { AffinityMode, EngineConfig } from './engine-config.js';
 import {
   formatDurationUs,
   formatSize,

@@ -3,33 +3,12 @@
 // Each Disk decides liveness its own way: the real disk asks the kernel, the simulated machine its
 // process table (a crash kills every holder). A lock whose holder is gone is stale and taken over.
 
-import { joinPath } from './disk.js';
+import { joinPath, type DirectoryLock, type DirectoryLockHolder } from './disk.js';
+
+export type { DirectoryLock, DirectoryLockHolder };
 
 /** The lock file, inside the locked directory. */
 export const DIRECTORY_LOCK_FILE_NAME = 'motsim.pid';
-
-/** Who holds a directory. */
-export interface DirectoryLockHolder {
-  /** The holder's process id (on the simulated disk: the simulated process's). */
-  pid: number;
-  /** The holder is this process (another Engine opened the directory here and has not closed it). */
-  thisProcess: boolean;
-}
-
-/** A directory held by this process until release() or abandon(). */
-export interface DirectoryLock {
-  readonly dir: string;
-  /** The pid written in the lock file. */
-  readonly pid: number;
-  /** Orderly end (Engine.close): the lock file is removed. Idempotent; never throws. */
-  release(): Promise<void>;
-  /**
-   * The holder stops without an orderly end (Engine.abandon): the lock no longer counts as held by
-   * a live holder, so the next lockDirectory takes it over. Synchronous and never throws. On the
-   * simulated disk no I/O is issued: the lock file stays behind as a crashed process leaves it.
-   */
-  abandon(): void;
-}
 
 /** Node-style (code 'EBUSY'): the directory is held by a live holder. */
 export class DirectoryLockedError extends Error {

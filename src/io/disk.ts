@@ -5,7 +5,6 @@
 // Errors are Node-style: an Error with `code` ('ENOENT', 'ENOSPC', 'EIO', ...) and the path in the
 // message. Callers turn them into MotErrors that name the file.
 
-import type { DirectoryLock, DirectoryLockHolder } from './directory-lock.js';
 
 export interface DiskFile {
   readonly path: string;
@@ -102,4 +101,27 @@ export function joinPath(...parts: string[]): string {
 export function isIoError(e: unknown): boolean {
   const code = (e as { code?: string } | undefined)?.code;
   return code === 'EIO' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS';
+}
+
+/** Who holds a directory. */
+export interface DirectoryLockHolder {
+  /** The holder's process id (on the simulated disk: the simulated process's). */
+  pid: number;
+  /** The holder is this process (another Engine opened the directory here and has not closed it). */
+  thisProcess: boolean;
+}
+
+/** A directory held by this process until release() or abandon(). */
+export interface DirectoryLock {
+  readonly dir: string;
+  /** The pid written in the lock file. */
+  readonly pid: number;
+  /** Orderly end (Engine.close): the lock file is removed. Idempotent; never throws. */
+  release(): Promise<void>;
+  /**
+   * The holder stops without an orderly end (Engine.abandon): the lock no longer counts as held by
+   * a live holder, so the next lockDirectory takes it over. Synchronous and never throws. On the
+   * simulated disk no I/O is issued: the lock file stays behind as a crashed process leaves it.
+   */
+  abandon(): void;
 }

@@ -4,7 +4,7 @@
 // objects (compiled codecs and checks included) goes through these two helpers, so no other code
 // needs to know which names are dangerous.
 
-import type { Row, Value } from './schema.js';
+import type { Row, Value } from './value.js';
 
 /** Names a plain object answers without owning them (`constructor`, `toString`, `__proto__`, ...). */
 export function isInheritedName(name: string): boolean {

@@ -18,7 +18,7 @@
 // Invariant: a NULL column's bytes are all zero, and so is every byte past a varchar's length, so
 // one row state has exactly one byte image (checkpoints can compare and checksum raw rows).
 
-import type { Row, Value } from './schema.js';
+import type { Row, Value } from './value.js';
 import { columnReadSource } from './column-access.js';
 
 export const TypeCode = { int32: 0, int64: 1, float64: 2, bool: 3, varchar: 4, bytes: 5 } as const;

@@ -40,9 +40,8 @@ export interface TableDef {
   indexes?: IndexDef[];
 }
 
-/** int64 is bigint; int32/float64 number; varchar string (UTF-8, at most `size` bytes); bytes Uint8Array. */
-export type Value = number | bigint | boolean | string | Uint8Array | null;
-export type Row = Record<string, Value>;
+export type { Value, Row } from './value.js';
+import type { Row, Value } from './value.js';
 
 /**
  * MOT's limits, from openGauss-server src/gausskernel/storage/mot/core:
