@@ -62,6 +62,12 @@ export interface LedgerEntry {
   outcomeUnknown?: boolean;
   /** Committed with no write reaching the engine (CSN 0: nothing logged). */
   readOnly?: boolean;
+  /**
+   * At the crash its writes were applied and visible (the engine gave it `csn`) though its commit was
+   * not answered yet (its session was waiting for the event loop's turn): other transactions may
+   * have read it, so it has its place in the serial order (read from the engine's transaction).
+   */
+  appliedUnanswered?: boolean;
   /** Every operation the transaction ran, with the engine's answers (see src/sim/model.ts). */
   ops: RecordedOp[];
   /**
@@ -100,6 +106,8 @@ export const LEDGER_ENTRIES_MAX = 1_000_000;
 export class Ledger {
   private readonly all: LedgerEntry[] = [];
   private readonly byTxId = new Map<number, LedgerEntry>();
+  /** Committing entries: the CSN their transaction committed at, once it did (Transaction.csn). */
+  private readonly commitProbes = new Map<LedgerEntry, () => number | undefined>();
   /** Frames in the log as the ledger knows it (dropped past a recovered end by `truncatedAt`). */
   private framesList: LedgerFrame[] = [];
   /** Entries logged but not yet known durable, in LSN order. */
@@ -166,6 +174,7 @@ export class Ledger {
     assert(epoch >= this.epochNow, `epochs only grow (${epoch} after ${this.epochNow})`);
     this.epochNow = epoch;
     this.byTxId.clear();
+    this.commitProbes.clear();
     this.pendingDdl = [];
     this.notDurable = [];
     this.framesList = this.framesList.filter((f) => f.lsn + FRAME_HEADER_BYTES + f.payloadBytes <= recoveredEndLsn);
@@ -205,6 +214,14 @@ export class Ledger {
   crashed(atUs: number): void {
     if (this.crashedAtUs !== undefined) return;
     this.crashedAtUs = atUs;
+    for (const [entry, probe] of this.commitProbes) {
+      const csn = probe();
+      if (entry.outcome === 'committing' && csn !== undefined && csn > 0) {
+        entry.csn = csn;
+        entry.appliedUnanswered = true;
+      }
+    }
+    this.commitProbes.clear();
     this.crashSnapshots.set(this.epochNow, { atUs, placedLsn: this.placedEndLsn, durableLsn: this.durableLsnNow, knownDurableLsn: this.knownDurable });
   }
 
@@ -226,12 +243,15 @@ export class Ledger {
     return entry;
   }
 
-  commitCalled(entry: LedgerEntry, atUs: number): void {
+  /** `committedCsn`: the transaction's CSN once it committed in memory (read at a crash; see appliedUnanswered). */
+  commitCalled(entry: LedgerEntry, atUs: number, committedCsn?: () => number | undefined): void {
     entry.outcome = 'committing';
     entry.commitCalledAtUs = atUs;
+    if (committedCsn !== undefined) this.commitProbes.set(entry, committedCsn);
   }
 
   acked(entry: LedgerEntry, csn: number, atUs: number, snapshotCsn?: number): void {
+    this.commitProbes.delete(entry);
     if (this.afterCrash(entry)) return;
     entry.outcome = 'acked';
     entry.ackAtUs = atUs;
@@ -243,6 +263,7 @@ export class Ledger {
   }
 
   rejected(entry: LedgerEntry, error: string, walFailure: boolean, atUs: number, outcomeUnknown = false): void {
+    this.commitProbes.delete(entry);
     // A DDL statement refused before it reached the log must not be matched to a later one's record.
     this.pendingDdl = this.pendingDdl.filter((p) => p.entry !== entry);
     if (this.afterCrash(entry)) return;

@@ -6,7 +6,9 @@
 // commit saw (CommitResult.snapshotCsn). Pure: no engine, no I/O.
 //
 // Which transactions are in the serial order: every one the engine placed in the log (so it passed
-// validation) or acknowledged, and every acknowledged read-only one. A transaction whose commit
+// validation) or acknowledged, every acknowledged read-only one, and every one whose writes were
+// applied (visible) though its commit was not answered when the engine crashed (appliedUnanswered:
+// an asynchronous commit waiting for the event loop's turn before it answers). A transaction whose commit
 // was refused after it was placed in the log (the WAL failed) is re-executed at its place, for its
 // effects (recovery may find it, if its outcome is unknown), but neither checked nor applied to the
 // state later transactions saw: its writes never reached memory.
@@ -42,12 +44,12 @@ export interface HistoryCheck {
 const MISMATCHES_SHOWN_MAX = 3;
 
 /**
- * Where a transaction sits in the serial order: its CSN if it was placed in the log or acknowledged
- * (an asynchronous commit is visible before its redo is placed), or just after its snapshot for a
- * read-only one.
+ * Where a transaction sits in the serial order: its CSN if it was placed in the log, acknowledged or
+ * applied (an asynchronous commit is visible before its redo is placed, and may be visible before it
+ * is answered), or just after its snapshot for a read-only one.
  */
 export function serialPosition(e: LedgerEntry): number | undefined {
-  if (e.csn !== undefined && e.csn > 0 && (e.logPosition !== undefined || e.outcome === 'acked')) return e.csn;
+  if (e.csn !== undefined && e.csn > 0 && (e.logPosition !== undefined || e.outcome === 'acked' || e.appliedUnanswered === true)) return e.csn;
   if (e.outcome === 'acked' && e.readOnly && e.snapshotCsn !== undefined) return e.snapshotCsn + 0.5;
   if (refusedForDuplicates(e)) return e.snapshotCsn! + 0.5;
   return undefined;

@@ -213,9 +213,10 @@ class Recorded implements OpenTransaction {
     this.ended = true;
     const entry = this.entry;
     entry.writes = [...this.writes].map(([key, value]) => ({ key, value }));
-    this.ledger.commitCalled(entry, this.clock.nowUs());
+    const tx = this.tx;
+    this.ledger.commitCalled(entry, this.clock.nowUs(), () => tx.csn);
     try {
-      const result = await this.tx.commit();
+      const result = await tx.commit();
       this.ledger.acked(entry, result.csn, this.clock.nowUs(), result.snapshotCsn);
       return 'acked';
     } catch (e) {

@@ -111,6 +111,7 @@ export class Transaction {
   /** Unique-index keys locked while the commit waits for its flush. */
   private uniqueLocks: readonly UniqueLock[] = NO_UNIQUE_LOCKS;
   private stateValue: TransactionState = 'active';
+  private csnValue: number | undefined;
   /**
    * Table.changeCount (see quiet()) and Table.schemaVersion of each table when this transaction first
    * looked at it. A table whose indexes changed since (CREATE/DROP INDEX) ends the transaction at its
@@ -131,6 +132,15 @@ export class Transaction {
 
   get state(): TransactionState {
     return this.stateValue;
+  }
+
+  /**
+   * The CSN it committed at, once its writes are applied and visible to other transactions (0 for a
+   * read-only commit); undefined before. Set before commit() answers: a commit that is visible but
+   * not yet answered (its session waits for the event loop's turn, CommitPacer) already has one.
+   */
+  get csn(): number | undefined {
+    return this.csnValue;
   }
 
   // ---- reads ----
@@ -315,6 +325,7 @@ export class Transaction {
       // saw absent) must be unchanged.
       const conflict = this.quiet() ? undefined : this.lockConflict() ?? this.validateWrites() ?? this.validateReads();
       if (conflict) return this.abortWith(conflict);
+      this.csnValue = 0;
       this.end('committed');
       return { csn: 0, redoEntries: 0, snapshotCsn: this.host.lastCsn() };
     }
@@ -364,6 +375,7 @@ export class Transaction {
         return this.abortWith(host.applyFailed(this.txId, e));
       }
     }
+    this.csnValue = csn;
     this.end('committed');
     return { csn, redoEntries: writeCount, snapshotCsn: csn - 1 };
   }
