@@ -26,6 +26,7 @@ import { decodeControl } from '../src/checkpoint/checkpoint-format.js';
 import { inspectDataDir } from '../src/tools/inspect.js';
 import { SeededRandom } from '../src/io/random.js';
 import { crashTest, formatCrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
+import { formatEntryData } from '../src/sim/entry-data.js';
 import { faultConfig, type CrashModel } from '../src/sim/faults.js';
 import { RealDisk } from '../src/io/real-disk.js';
 import { isMotError } from '../src/errors.js';
@@ -93,7 +94,7 @@ async function crashRecoverCheck(h: Harness, mode: CrashTestMode): Promise<{ che
 }
 
 function violationsText(check: CrashCheckResult): string {
-  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.join('\n  ')}`).join('\n');
+  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.map(formatEntryData).join('\n  ')}`).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------

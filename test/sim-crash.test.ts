@@ -11,6 +11,7 @@ import type { Session } from '../src/transaction/session.js';
 import { FRAME_HEADER_BYTES, segmentFileName } from '../src/wal/wal-format.js';
 import { SimWorld } from '../src/sim/world.js';
 import { Ledger, formatEntry, type RowValue } from '../src/sim/ledger.js';
+import { formatEntryData } from '../src/sim/entry-data.js';
 import { ModelDb } from '../src/sim/model.js';
 import { checkedRows, readEngineState } from '../src/sim/engine-state.js';
 import { checkCrash, locateBitFlips, type CrashCheckResult, type Damage, type RecoveryOutcome } from '../src/sim/checker.js';
@@ -112,7 +113,7 @@ async function commitSequentially(h: Harness, n: number, firstKey = 0): Promise<
 }
 
 function violationsText(check: CrashCheckResult): string {
-  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.join('\n  ')}`).join('\n');
+  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.map(formatEntryData).join('\n  ')}`).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------

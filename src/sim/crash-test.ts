@@ -15,6 +15,7 @@ import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type Faul
 import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
 import { Ledger, formatEntry } from './ledger.js';
+import { formatEntryData, type EntryData } from './entry-data.js';
 import { ModelDb } from './model.js';
 import { readEngineState } from './engine-state.js';
 import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
@@ -514,7 +515,7 @@ async function recoverAndCheck(
   base: ModelDb,
   damage: Damage[],
   tally: Tally,
-  report: (kind: ViolationKind, message: string, entries?: string[]) => void,
+  report: (kind: ViolationKind, message: string, entries?: EntryData[]) => void,
   crashAtUs: number,
 ): Promise<Epoch | undefined> {
   let world = crashed.restart({ faults: {} });
@@ -810,7 +811,7 @@ async function crashPoint(
 // ---- reporting ----
 
 function reporter(s: Settings, tally: Tally, scenario: number, seed: number, epoch: () => number, crashAt: number | undefined) {
-  return (kind: ViolationKind, message: string, entries: string[] = []): void => {
+  return (kind: ViolationKind, message: string, entries: EntryData[] = []): void => {
     tally.violations.push({ kind, message, entries, scenario, seed, epoch: epoch(), crashPoint: crashAt, replay: replayCommand(s, seed, 1, crashAt) });
   };
 }
@@ -876,9 +877,9 @@ export function formatViolation(v: ViolationReport): string[] {
   return [
     `VIOLATION ${v.kind} (scenario ${v.scenario}, seed ${v.seed}, epoch ${v.epoch}${v.crashPoint === undefined ? '' : `, crash point ${v.crashPoint}`})`,
     `  ${v.message}`,
-    ...v.entries.map((e) => `    ${e}`),
+    ...v.entries.map((e) => `    ${formatEntryData(e)}`),
     `  replay: ${v.replay}`,
   ];
 }
 
-export { formatEntry };
+export { formatEntry, formatEntryData };
