@@ -3,7 +3,7 @@
 // Exit status 3 on any violation; the seed is always printed.
 
 import { decimal, int } from './cli-options.js';
-import { DataCheckFailed } from './cli-errors.js';
+import { DataCheckFailed, UsageError } from './cli-errors.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { CRASH_MODELS, type CrashModel } from '../sim/faults.js';
 import type { ConfigInput } from '../config/config.js';
@@ -14,6 +14,7 @@ import {
   FAULT_NAMES,
   crashTest,
   formatCrashTestSummary,
+  modeConflict,
   type CrashTestMode,
   type FaultName,
 } from '../sim/crash-test.js';
@@ -46,7 +47,9 @@ export function addCrashTestCommand(program: Command): void {
       'Property-test crash recovery: run a workload on the engine in a deterministic simulated machine, crash it at random moments ' +
         '(or at every disk operation with --exhaustive), inject faults, recover with the real recovery code and check what the logging ' +
         'mode promised: sync and group lose no acknowledged commit, async loses at most its unflushed window, the recovered rows are a ' +
-        'prefix of the log, no transaction is partly visible, damage inside the log is reported. Exit status 3 on any violation.',
+        'prefix of the log, no transaction is partly visible, damage inside the log is reported. A --set that changes the logging mode ' +
+        '(synchronous_commit, enable_group_commit, enable_redo_log) away from --mode is refused (exit status 2). ' +
+        'Exit status 3 on any violation.',
     )
     .requiredOption('--mode <mode>', `logging mode: ${CRASH_TEST_MODES.join(', ')}`, (v: string) => {
       if (!CRASH_TEST_MODES.includes(v as CrashTestMode)) throw new InvalidArgumentError(`--mode must be one of ${CRASH_TEST_MODES.join(', ')}`);
@@ -78,6 +81,7 @@ export function addCrashTestCommand(program: Command): void {
     .option('--set <name=value>', 'an engine parameter (mot.conf name), repeatable, e.g. --set group_commit_size=8', setting)
     .option('--json', 'print the summary as JSON')
     .action(async (o) => {
+      refuseModeConflict(o.mode as CrashTestMode, o.set ?? {});
       const seed: number = o.seed ?? freshSeed();
       const machineGiven = o.sockets !== 2 || o.coresPerSocket !== 2 || o.disk !== 'nvme';
       const summary = await crashTest({
@@ -101,4 +105,18 @@ export function addCrashTestCommand(program: Command): void {
         throw new DataCheckFailed(`crash-test found ${summary.violations.length} violation(s) (seed ${seed}); each is listed above with its replay line`);
       }
     });
+}
+
+/**
+ * A --set that changes the logging mode --mode promises is refused as a usage error (exit 2): the run
+ * would check one mode's promise against another mode's engine and report "violations" that are none.
+ */
+function refuseModeConflict(mode: CrashTestMode, config: ConfigInput): void {
+  const conflict = modeConflict(mode, config);
+  if (conflict === undefined) return;
+  const sets = conflict.parameters.map((p) => `--set ${p}=${String(config[p])}`).join(' and ');
+  throw new UsageError(
+    'motsim crash-test',
+    `${sets} contradicts --mode ${mode}: it makes the logging mode ${conflict.loggingMode} (leave it out, or use --mode ${conflict.loggingMode})`,
+  );
 }

@@ -5,7 +5,8 @@
 
 import { createHash } from 'node:crypto';
 import { Engine } from '../engine.js';
-import { resolveConfig, type ConfigInput } from '../config/config.js';
+import { loggingMode, resolveConfig, type ConfigInput, type LoggingMode } from '../config/config.js';
+import { findParameter } from '../config/parameters.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { Errors, isMotError } from '../errors.js';
 import { joinPath } from '../io/disk.js';
@@ -107,7 +108,11 @@ export interface CrashTestOptions {
    * think time) or tightLoopWorkload() (sessions that never yield); defaultWorkload() in exhaustive mode.
    */
   workload?: Workload;
-  /** Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. */
+  /**
+   * Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. One that
+   * changes the logging mode (synchronous_commit, enable_group_commit, enable_redo_log) so that it is
+   * no longer `mode` is refused (22023), naming both: the oracle would judge the wrong promise.
+   */
   config?: ConfigInput;
   /** Machine shape and disk latency (default 2 sockets x 2 cores, nvme). */
   machine?: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
@@ -239,6 +244,14 @@ function resolveSettings(o: CrashTestOptions): Settings {
   if (o.checkpointEveryUs !== undefined && !(Number.isFinite(o.checkpointEveryUs) && o.checkpointEveryUs >= 1)) {
     throw Errors.invalidArgument('checkpointEveryUs', `${o.checkpointEveryUs} is not a number of microseconds >= 1`);
   }
+  const conflict = modeConflict(o.mode, o.config ?? {});
+  if (conflict !== undefined) {
+    const settings = conflict.parameters.map((p) => `${p} = ${String(o.config![p])}`).join(', ');
+    throw Errors.invalidArgument(
+      `config ${conflict.parameters.map((p) => `"${p}"`).join(', ')}`,
+      `${settings} makes the logging mode ${conflict.loggingMode}, but mode is "${o.mode}": the oracle would check the wrong promise (leave the setting out, or ask for mode "${conflict.loggingMode}")`,
+    );
+  }
   return {
     mode: o.mode,
     runs,
@@ -256,6 +269,25 @@ function resolveSettings(o: CrashTestOptions): Settings {
     checkpointEveryUs: o.checkpointEveryUs,
     options: o,
   };
+}
+
+/** The engine settings (mot.conf names) that choose the logging mode, with the mode's value of each. */
+function modeSettings(mode: CrashTestMode): ConfigInput {
+  return { enable_redo_log: true, synchronous_commit: mode !== 'asynchronous', enable_group_commit: mode === 'group' };
+}
+
+/**
+ * Settings of `config` that make the engine's logging mode (config.loggingMode) something else than
+ * `mode`: the parameters to blame (by the names given) and the mode they make. undefined: no conflict.
+ * A setting that agrees with the mode (enable_group_commit = true with group) is fine. An unknown
+ * or unreadable parameter throws its own configuration error (22023).
+ */
+export function modeConflict(mode: CrashTestMode, config: ConfigInput): { parameters: string[]; loggingMode: LoggingMode } | undefined {
+  const chosen = loggingMode(resolveConfig({ ...modeSettings(mode), ...config }).config);
+  if (chosen === mode) return undefined;
+  const modeFields = new Set(Object.keys(modeSettings(mode)).map((name) => findParameter(name)?.field));
+  const parameters = Object.keys(config).filter((k) => config[k] !== undefined && modeFields.has(findParameter(k)?.field));
+  return { parameters, loggingMode: chosen };
 }
 
 class Tally {
