@@ -171,7 +171,11 @@ describe('violations as data, from a broken build (synchronous commit acknowledg
     expect(drawn.sort()).toEqual(v.entries.map((e) => e.id).sort());
     expect(v.timeline.crashAtUs).toBeTypeOf('number');
     expect(v.timeline.flushes.length).toBeGreaterThan(0);
-    if (v.kind === 'acknowledged-commit-lost') expect(v.timeline.transactions.some((t) => t.fate === 'lost' && t.violating)).toBe(true);
+    if (v.kind === 'acknowledged-commit-lost') {
+      expect(v.timeline.transactions.some((t) => t.fate === 'lost' && t.violating)).toBe(true);
+      // The counts agree with the violation (they once said "lost 0" next to it).
+      expect(summary.commits.lost).toBeGreaterThan(0);
+    }
   });
 
   it('the API summary, as JSON, validates against the documented schema; a field the schema lacks does not', () => {

@@ -214,10 +214,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     result.keptIds = new Set(log.slice(0, keptLength).map((e) => e.id));
     result.lostIds = new Set(log.slice(keptLength).map((e) => e.id));
   }
-  if (match.prefixLength === undefined) {
-    reportNoPrefix(match, log, changes, mustKept, add);
-  } else {
-    const kept = new Set(log.slice(0, match.prefixLength));
+  const countLost = (kept: ReadonlySet<LedgerEntry>): void => {
     for (const e of acked) {
       if (kept.has(e)) continue;
       if (excused(e)) {
@@ -227,6 +224,14 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
       result.ackedLost++;
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
+  };
+  if (match.prefixLength === undefined) {
+    reportNoPrefix(match, log, changes, mustKept, add);
+    // Promised commits lost: count them, so the summary's "lost" agrees with the violation.
+    if (match.shorterMatch !== undefined) countLost(new Set(log.slice(0, match.shorterMatch)));
+  } else {
+    const kept = new Set(log.slice(0, match.prefixLength));
+    countLost(kept);
     for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
     const resurrected = [...kept].filter((e) => e.outcome === 'rejected' && !e.outcomeUnknown);
     if (resurrected.length > 0) {
