@@ -159,7 +159,7 @@ export interface TimelineFlush {
   atUs: number;
   startLsn: number;
   endLsn: number;
-  /** The commit group's socket (group commit only). */
+  /** The socket whose flush it was, when the redo handler names one (CommitObserver.flushed). */
   socket?: number;
 }
 

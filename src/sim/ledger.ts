@@ -93,7 +93,7 @@ export interface LedgerFrame {
  */
 export interface LedgerFlush {
   epoch: number;
-  /** The commit group's socket (group commit); undefined for the one log of the other modes. */
+  /** The socket whose flush it was, when the redo handler names one (CommitObserver.flushed). */
   socket: number | undefined;
   startLsn: number;
   endLsn: number;
