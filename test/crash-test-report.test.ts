@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { buildMutant, importFrom, REAL_BUILD, type Mutant } from './helpers/mutants.js';
 import { crashTest, formatCrashTestSummary, modeConflict, type CrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
 import { formatEntryData } from '../src/sim/entry-data.js';
-import { violationTimelineHtml } from '../src/index.js';
+import { violationTimelineFileName, violationTimelineHtml } from '../src/index.js';
 import { isMotError } from '../src/errors.js';
 
 type CrashTestModule = typeof import('../src/sim/crash-test.js');
@@ -146,6 +146,18 @@ describe('violations as data, from a broken build (synchronous commit acknowledg
     expect(text).toContain(`scenarios ${summary.runsStarted} of ${MUTANT_RUNS} planned`);
     expect(text).toContain('STOPPED EARLY: violationsMax (--max-violations) 1 reached');
     expect(summary.replay).toContain('--max-violations 1');
+  });
+
+  it('exhaustive mode: the stop names the crash points tried of those counted, and the workloads not started', async () => {
+    const r = await mutant.crashTest({ mode: 'synchronous', seed: 5, runs: 2, exhaustive: true, violationsMax: 1 });
+    const again = 'a mutant build: motsim crash-test --mode synchronous --seed 5 --runs 2 --exhaustive --max-violations 1';
+    expect(r.violations, again).toHaveLength(1);
+    expect(r.runsStarted, again).toBe(1);
+    expect(r.scenarios).toBeLessThanOrEqual(r.crashPointsPlanned!);
+    expect(r.stoppedEarly?.message, again).toContain(`${r.scenarios} of the ${r.crashPointsPlanned} crash points counted were tried, in 1 of 2 workload(s)`);
+    expect(schemaErrors(JSON.parse(JSON.stringify(r))), again).toBe('');
+    const v = r.violations[0]!;
+    expect(violationTimelineFileName(v, 0)).toBe(`violation-01-${v.kind}-seed-5-point-${v.crashPoint}.html`);
   });
 
   it('each violation carries structured ledger entries; the text prints each as its one line', () => {
