@@ -40,7 +40,16 @@ export {
   type CrashTestMode,
   type FaultName,
   type ViolationReport,
+  type ViolationTimeline,
+  type TimelineTransaction,
+  type TimelineFlush,
+  type TransactionFate,
+  VIOLATIONS_MAX_DEFAULT,
+  modeConflict,
+  formatEntryData,
 } from './sim/crash-test.js';
+export type { EntryData, EntrySummary, OperationData, DdlData, JsonValue, JsonRow, JsonKey } from './sim/entry-data.js';
+export { violationTimelineHtml, violationTimelineFileName } from './report/violation-timeline.js';
 export { CHECKED_TABLE, type Workload, type WorkloadContext, type RecordedTransaction, type TransactionResult } from './sim/workload.js';
 export { defaultWorkload, TYPED_TABLE, PAIRS_TABLE, SCRATCH_TABLE, type DefaultWorkloadOptions } from './sim/default-workload.js';
 export type { RecordedOp, OpOutcome, KeyInput } from './sim/model.js';

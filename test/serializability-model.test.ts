@@ -17,6 +17,7 @@ import type { Row, Value } from '../src/store/schema.js';
 import type { Session } from '../src/transaction/session.js';
 import { SimWorld } from '../src/sim/world.js';
 import { Ledger } from '../src/sim/ledger.js';
+import { formatEntryData } from '../src/sim/entry-data.js';
 import { checkCrash, type CrashCheckResult } from '../src/sim/checker.js';
 import { WorkloadRunner, type OpenTransaction } from '../src/sim/workload.js';
 import { readEngineState } from '../src/sim/engine-state.js';
@@ -99,7 +100,7 @@ async function crashAndCheck(r: Real): Promise<void> {
   const state = readEngineState(engine);
   const check = checkCrash({ mode: r.mode, ledger: r.ledger, epoch: crashedEpoch, base: r.base, recovery: { ok: true, state }, damage: [], crashAtUs, walWriterDelayUs: WAL_WRITER_DELAY_US });
   r.checks.push(check);
-  expect(check.violations.map((v) => `${v.kind}: ${v.message}\n    ${v.entries.join('\n    ')}`).join('\n')).toBe('');
+  expect(check.violations.map((v) => `${v.kind}: ${v.message}\n    ${v.entries.map(formatEntryData).join('\n    ')}`).join('\n')).toBe('');
   r.ledger.startEpoch(world.epoch, engine.recovery.wal.end.endLsn);
   r.world = world;
   r.engine = engine;

@@ -8,7 +8,8 @@ import { ASYNC_BACK_PRESSURE_DELAYS } from '../commit-group/async-handler.js';
 import { isMotError } from '../errors.js';
 import { FRAME_HEADER_BYTES, parseSegmentFileName } from '../wal/wal-format.js';
 import type { FaultRecord } from './faults.js';
-import { formatEntry, type Ledger, type LedgerEntry } from './ledger.js';
+import type { Ledger, LedgerEntry } from './ledger.js';
+import { entryData, type EntryData } from './entry-data.js';
 import { defText, rowCell, rowText, tableCell, type ModelDb, type RowEffect } from './model.js';
 import { checkSerializable } from './serializability.js';
 
@@ -53,8 +54,8 @@ export type ViolationKind =
 export interface Violation {
   kind: ViolationKind;
   message: string;
-  /** The few ledger entries involved, one line each. */
-  entries: string[];
+  /** The few ledger entries involved, as data (formatEntryData prints one line each). */
+  entries: EntryData[];
 }
 
 /** A bit flipped in a WAL file, located in the log. */
@@ -117,6 +118,13 @@ export interface CrashCheckResult {
   corruptionReported: boolean;
   /** Transactions re-executed in CSN order by the serializability check. */
   serialized: number;
+  /**
+   * Ledger ids of the epoch's transactions in the log order that recovery kept (the matched prefix,
+   * or the shorter prefix the recovered rows are when promised commits were lost), and of those it
+   * did not; both undefined when recovery failed or the recovered rows are no prefix of the log.
+   */
+  keptIds: ReadonlySet<number> | undefined;
+  lostIds: ReadonlySet<number> | undefined;
 }
 
 const ENTRIES_SHOWN_MAX = 6;
@@ -148,9 +156,11 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     prefixLength: undefined,
     corruptionReported: false,
     serialized: history.checked,
+    keptIds: undefined,
+    lostIds: undefined,
   };
   const add = (kind: ViolationKind, message: string, entries: LedgerEntry[]): void => {
-    result.violations.push({ kind, message, entries: entries.slice(0, ENTRIES_SHOWN_MAX).map(formatEntry) });
+    result.violations.push({ kind, message, entries: entries.slice(0, ENTRIES_SHOWN_MAX).map(entryData) });
   };
   for (const v of history.violations.slice(0, ENTRIES_SHOWN_MAX)) add(v.kind, v.message, [v.entry]);
 
@@ -198,10 +208,13 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
   const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [], history.defsAfter.get(e))] as const));
   const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, mustKept);
   result.prefixLength = match.prefixLength;
-  if (match.prefixLength === undefined) {
-    reportNoPrefix(match, log, changes, mustKept, add);
-  } else {
-    const kept = new Set(log.slice(0, match.prefixLength));
+  // What recovery kept: the matched prefix, or the shorter one that lost promised commits.
+  const keptLength = match.prefixLength ?? match.shorterMatch;
+  if (keptLength !== undefined) {
+    result.keptIds = new Set(log.slice(0, keptLength).map((e) => e.id));
+    result.lostIds = new Set(log.slice(keptLength).map((e) => e.id));
+  }
+  const countLost = (kept: ReadonlySet<LedgerEntry>): void => {
     for (const e of acked) {
       if (kept.has(e)) continue;
       if (excused(e)) {
@@ -211,6 +224,14 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
       result.ackedLost++;
       if (!mustSurvive(mode, e)) result.ackedLostAllowed++;
     }
+  };
+  if (match.prefixLength === undefined) {
+    reportNoPrefix(match, log, changes, mustKept, add);
+    // Promised commits lost: count them, so the summary's "lost" agrees with the violation.
+    if (match.shorterMatch !== undefined) countLost(new Set(log.slice(0, match.shorterMatch)));
+  } else {
+    const kept = new Set(log.slice(0, match.prefixLength));
+    countLost(kept);
     for (const e of kept) if (e.ackAtUs === undefined) result.survivedUnacked++;
     const resurrected = [...kept].filter((e) => e.outcome === 'rejected' && !e.outcomeUnknown);
     if (resurrected.length > 0) {

@@ -5,7 +5,8 @@
 
 import { createHash } from 'node:crypto';
 import { Engine } from '../engine.js';
-import { resolveConfig, type ConfigInput } from '../config/config.js';
+import { loggingMode, resolveConfig, type ConfigInput, type LoggingMode } from '../config/config.js';
+import { findParameter } from '../config/parameters.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { Errors, isMotError } from '../errors.js';
 import { joinPath } from '../io/disk.js';
@@ -14,10 +15,11 @@ import { SimHangError } from './scheduler.js';
 import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
 import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
-import { Ledger, formatEntry } from './ledger.js';
+import { Ledger, formatEntry, type LedgerEntry } from './ledger.js';
+import { entrySummary, formatEntryData, type EntryData, type EntrySummary } from './entry-data.js';
 import { ModelDb } from './model.js';
 import { readEngineState } from './engine-state.js';
-import { checkCrash, locateBitFlips, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
+import { checkCrash, locateBitFlips, type CrashCheckResult, type Damage, type RecoveryOutcome, type Violation, type ViolationKind } from './checker.js';
 import { CHECKED_TABLE, WorkloadRunner, type Workload } from './workload.js';
 import { defaultWorkload, tightLoopWorkload } from './default-workload.js';
 import { COMMIT_YIELD_INTERVAL_US } from '../transaction/commit-pacer.js';
@@ -106,17 +108,26 @@ export interface CrashTestOptions {
    * think time) or tightLoopWorkload() (sessions that never yield); defaultWorkload() in exhaustive mode.
    */
   workload?: Workload;
-  /** Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. */
+  /**
+   * Engine settings on top of the mode's (mot.conf names), e.g. { group_commit_size: 8 }. One that
+   * changes the logging mode (synchronous_commit, enable_group_commit, enable_redo_log) so that it is
+   * no longer `mode` is refused (22023), naming both: the oracle would judge the wrong promise.
+   */
   config?: ConfigInput;
   /** Machine shape and disk latency (default 2 sockets x 2 cores, nvme). */
   machine?: Pick<MachineSpec, 'sockets' | 'coresPerSocket' | 'disk'>;
-  /** Stop after this many violations (default 10). */
+  /**
+   * Stop once this many violations were found (default VIOLATIONS_MAX_DEFAULT, 10): no further
+   * scenario, crash or crash point is started. The summary says so (stoppedEarly), never silently.
+   */
   violationsMax?: number;
   /** Called after each scenario with the counts so far. */
   onProgress?: (scenariosDone: number, scenariosPlanned: number) => void;
 }
 
 export interface ViolationReport extends Violation {
+  /** The logging mode whose promise was broken. */
+  mode: CrashTestMode;
   scenario: number;
   seed: number;
   /** Engine incarnation that crashed (0 = first). */
@@ -125,7 +136,56 @@ export interface ViolationReport extends Violation {
   crashPoint?: number;
   /** One line that replays this scenario. */
   replay: string;
+  /** The incarnation that crashed, on a virtual time axis (what violationTimelineHtml draws). */
+  timeline: ViolationTimeline;
 }
+
+/**
+ * What became of a transaction of the crashed incarnation: in the recovered prefix of the log
+ * (survived) or past it (lost, allowed or not: see the violation), never placed in the log
+ * (not-logged: rejected, rolled back, or still committing at the crash), read-only, or unknown
+ * (recovery failed, or no prefix of the log matched the recovered rows).
+ */
+export type TransactionFate = 'survived' | 'lost' | 'not-logged' | 'read-only' | 'unknown';
+
+export interface TimelineTransaction extends EntrySummary {
+  fate: TransactionFate;
+  /** Named by the violation (its entries). */
+  violating: boolean;
+}
+
+export interface TimelineFlush {
+  /** A flush completed: the log was durable up to endLsn. */
+  atUs: number;
+  startLsn: number;
+  endLsn: number;
+  /** The socket whose flush it was, when the redo handler names one (CommitObserver.flushed). */
+  socket?: number;
+}
+
+/** The crashed incarnation around a violation: transactions per session, flush completions, the crash. */
+export interface ViolationTimeline {
+  epoch: number;
+  /** The crash's virtual time; absent when the violation came before the crash (the workload failed or hung). */
+  crashAtUs?: number;
+  /** At the crash: end of the last frame placed in the log, and the durable LSN the engine had reported. */
+  placedLsn?: number;
+  durableLsn?: number;
+  /** Whether recovery opened the directory after the crash ('not-run': the violation came before it). */
+  recovery: 'recovered' | 'failed' | 'not-run';
+  /** The incarnation's transactions (at most TIMELINE_TRANSACTIONS_MAX: the violating ones, then the latest to begin). */
+  transactions: TimelineTransaction[];
+  transactionsNotShown: number;
+  /** Flush completions of the incarnation before the crash (at most TIMELINE_FLUSHES_MAX, the latest). */
+  flushes: TimelineFlush[];
+  flushesNotShown: number;
+}
+
+/** Bounds on a timeline's transactions and flushes: a violation's JSON and HTML stay small. */
+export const TIMELINE_TRANSACTIONS_MAX = 400;
+export const TIMELINE_FLUSHES_MAX = 400;
+/** Violations after which a run stops by default (CrashTestOptions.violationsMax). */
+export const VIOLATIONS_MAX_DEFAULT = 10;
 
 export interface CrashTestSummary {
   mode: CrashTestMode;
@@ -133,6 +193,12 @@ export interface CrashTestSummary {
   exhaustive: boolean;
   faults: FaultName[];
   crashModel: CrashModel | 'random';
+  /** Runs asked for (`runs`): scenarios in random mode, workloads whose every crash point is tried in exhaustive mode. */
+  runsPlanned: number;
+  /** Of those, the runs started: all of them unless the run stopped early. */
+  runsStarted: number;
+  /** Exhaustive mode: the crash points of the workloads started (`scenarios` counts those tried). */
+  crashPointsPlanned?: number;
   /** Crash-and-recover runs (exhaustive: one per crash point). */
   scenarios: number;
   crashes: number;
@@ -157,7 +223,16 @@ export interface CrashTestSummary {
   tornTailsCut: number;
   /** Scenarios by built-in workload: sessions with think time, sessions that never yield. */
   workloads: { thinkTime: number; tightLoop: number };
+  /** The violationsMax in force. */
+  violationsMax: number;
+  /** Violations found; `violations` lists the first violationsMax of them. */
+  violationsFound: number;
   violations: ViolationReport[];
+  /**
+   * Why the run ended before everything planned was tried (null: it tried everything). The only
+   * reason today: violationsMax was reached, so later scenarios, crashes or crash points were skipped.
+   */
+  stoppedEarly: { reason: 'violations-max'; message: string } | null;
   elapsedMs: number;
   /** sha256 over every scenario's ledger hash and final durable disk digest: same seed, same fingerprint. */
   fingerprint: string;
@@ -191,9 +266,12 @@ const CRASH_OPERATION_WINDOW = 60;
 
 export async function crashTest(options: CrashTestOptions): Promise<CrashTestSummary> {
   const s = resolveSettings(options);
-  const tally = new Tally();
+  const tally = new Tally(s.violationsMax);
   const t0 = performance.now();
-  for (let i = 0; i < s.runs && tally.violations.length < s.violationsMax; i++) {
+  let started = 0;
+  for (let i = 0; i < s.runs; i++) {
+    if (tally.stopHere()) break;
+    started++;
     const seed = (options.seed + i) >>> 0;
     if (options.exhaustive) await exhaustiveScenario(s, i, seed, tally);
     else await randomScenario(s, i, seed, tally);
@@ -205,6 +283,9 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashTestSum
     exhaustive: options.exhaustive === true,
     faults: [...s.faults],
     crashModel: s.crashModel,
+    runsPlanned: s.runs,
+    runsStarted: started,
+    ...(options.exhaustive ? { crashPointsPlanned: tally.crashPointsPlanned } : {}),
     scenarios: tally.scenarios,
     crashes: tally.crashes,
     recoveries: tally.recoveries,
@@ -213,7 +294,10 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashTestSum
     corruptionReported: tally.corruptionReported,
     tornTailsCut: tally.tornTailsCut,
     workloads: tally.workloads,
+    violationsMax: s.violationsMax,
+    violationsFound: tally.violations.length,
     violations: tally.violations.slice(0, s.violationsMax),
+    stoppedEarly: tally.stoppedEarly ? { reason: 'violations-max', message: stopMessage(s, tally, started) } : null,
     elapsedMs: performance.now() - t0,
     fingerprint: tally.fingerprint.digest('hex'),
     replay: replayCommand(s, options.seed, s.runs),
@@ -238,6 +322,18 @@ function resolveSettings(o: CrashTestOptions): Settings {
   if (o.checkpointEveryUs !== undefined && !(Number.isFinite(o.checkpointEveryUs) && o.checkpointEveryUs >= 1)) {
     throw Errors.invalidArgument('checkpointEveryUs', `${o.checkpointEveryUs} is not a number of microseconds >= 1`);
   }
+  const violationsMax = o.violationsMax ?? VIOLATIONS_MAX_DEFAULT;
+  if (!(Number.isInteger(violationsMax) && violationsMax >= 1 && violationsMax <= VIOLATIONS_MAX_LIMIT)) {
+    throw Errors.invalidArgument('violationsMax', `${violationsMax} is not an integer from 1 to ${VIOLATIONS_MAX_LIMIT.toLocaleString('en-US')}`);
+  }
+  const conflict = modeConflict(o.mode, o.config ?? {});
+  if (conflict !== undefined) {
+    const settings = conflict.parameters.map((p) => `${p} = ${String(o.config![p])}`).join(', ');
+    throw Errors.invalidArgument(
+      `config ${conflict.parameters.map((p) => `"${p}"`).join(', ')}`,
+      `${settings} makes the logging mode ${conflict.loggingMode}, but mode is "${o.mode}": the oracle would check the wrong promise (leave the setting out, or ask for mode "${conflict.loggingMode}")`,
+    );
+  }
   return {
     mode: o.mode,
     runs,
@@ -251,13 +347,53 @@ function resolveSettings(o: CrashTestOptions): Settings {
     customWorkload: o.workload !== undefined,
     config: o.config ?? {},
     machine: o.machine ?? {},
-    violationsMax: o.violationsMax ?? 10,
+    violationsMax,
     checkpointEveryUs: o.checkpointEveryUs,
     options: o,
   };
 }
 
+/** Largest violationsMax accepted (a bound on what a run keeps in memory). */
+export const VIOLATIONS_MAX_LIMIT = 1_000_000;
+
+/** The engine settings (mot.conf names) that choose the logging mode, with the mode's value of each. */
+function modeSettings(mode: CrashTestMode): ConfigInput {
+  return { enable_redo_log: true, synchronous_commit: mode !== 'asynchronous', enable_group_commit: mode === 'group' };
+}
+
+/**
+ * Settings of `config` that make the engine's logging mode (config.loggingMode) something else than
+ * `mode`: the parameters to blame (by the names given) and the mode they make. undefined: no conflict.
+ * A setting that agrees with the mode (enable_group_commit = true with group) is fine. An unknown
+ * or unreadable parameter throws its own configuration error (22023).
+ */
+export function modeConflict(mode: CrashTestMode, config: ConfigInput): { parameters: string[]; loggingMode: LoggingMode } | undefined {
+  const chosen = loggingMode(resolveConfig({ ...modeSettings(mode), ...config }).config);
+  if (chosen === mode) return undefined;
+  const modeFields = new Set(Object.keys(modeSettings(mode)).map((name) => findParameter(name)?.field));
+  const parameters = Object.keys(config).filter((k) => config[k] !== undefined && modeFields.has(findParameter(k)?.field));
+  return { parameters, loggingMode: chosen };
+}
+
 class Tally {
+  /** The run stopped at violationsMax with something planned left untried (a scenario, crash or crash point). */
+  stoppedEarly = false;
+  /** Exhaustive mode: crash points of the workloads started. */
+  crashPointsPlanned = 0;
+  /** Random mode: crashes of a started scenario not made because violationsMax was reached. */
+  crashesSkipped = 0;
+  constructor(readonly violationsMax: number) {}
+
+  /**
+   * Whether to start nothing more: violationsMax reached. Called only where something planned would
+   * start next, so a true answer means the run stops early (recorded, never silent).
+   */
+  stopHere(): boolean {
+    if (this.violations.length < this.violationsMax) return false;
+    this.stoppedEarly = true;
+    return true;
+  }
+
   scenarios = 0;
   crashes = 0;
   recoveries = 0;
@@ -514,7 +650,7 @@ async function recoverAndCheck(
   base: ModelDb,
   damage: Damage[],
   tally: Tally,
-  report: (kind: ViolationKind, message: string, entries?: string[]) => void,
+  report: Report,
   crashAtUs: number,
 ): Promise<Epoch | undefined> {
   let world = crashed.restart({ faults: {} });
@@ -552,10 +688,10 @@ async function recoverAndCheck(
   let outcome: RecoveryOutcome;
   let engine: Engine | undefined;
   if (opened.hung) {
-    report('simulation-hang', `recovery made no progress in virtual time (scheduler: ${world.scheduler.pendingWaits().join('; ') || 'no events left'})`);
+    report('simulation-hang', `recovery made no progress in virtual time (scheduler: ${world.scheduler.pendingWaits().join('; ') || 'no events left'})`, [], { recovery: 'failed' });
     return undefined;
   }
-  if (!recoveryCrashed) checkInspect(inspected, opened, report);
+  if (!recoveryCrashed) checkInspect(inspected, opened, (kind, message) => report(kind, message, [], { recovery: opened.error === undefined ? 'recovered' : 'failed' }));
   if (opened.error !== undefined) {
     outcome = { ok: false, error: opened.error };
   } else {
@@ -570,7 +706,7 @@ async function recoverAndCheck(
   tally.commits.recoveredUnacknowledged += check.survivedUnacked;
   tally.commits.lostToUndetectableDamage += check.ackedLostToDamage;
   if (check.corruptionReported) tally.corruptionReported++;
-  for (const v of check.violations) report(v.kind, v.message, v.entries);
+  for (const v of check.violations) report(v.kind, v.message, v.entries, { recovery: outcome.ok ? 'recovered' : 'failed', check });
   if (!outcome.ok || engine === undefined) return undefined;
   if (engine.recovery.wal.tornBytesCut > 0) tally.tornTailsCut++;
   if (!outcome.state.has(CHECKED_TABLE.name)) {
@@ -633,7 +769,7 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
   const p = plan(s, seed);
   ledger.walSegmentBytes = p.segmentBytes;
   let crashEpoch = 0;
-  const report = reporter(s, tally, index, seed, () => crashEpoch, undefined);
+  const report = reporter(s, tally, index, seed, () => crashEpoch, undefined, ledger);
   let world = SimWorld.create({ seed, machine: { ...p.machine, crashModel: p.model } });
   last.world = world;
   tally.scenarios++;
@@ -649,7 +785,11 @@ async function randomScenarioRun(s: Settings, index: number, seed: number, tally
   }
   let base = ModelDb.empty();
 
-  for (let c = 0; c < s.crashes && tally.violations.length < s.violationsMax; c++) {
+  for (let c = 0; c < s.crashes; c++) {
+    if (tally.stopHere()) {
+      tally.crashesSkipped += s.crashes - c;
+      break;
+    }
     crashEpoch = world.epoch;
     const faultLogStart = world.disk.faultLog.records.length;
     world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
@@ -709,7 +849,10 @@ async function exhaustiveScenario(s: Settings, index: number, seed: number, tall
   const setup = await setupImage(s, p0, seed);
   const only = s.options.crashPoint;
   const points = only ?? (await crashPoint(s, index, seed, setup, undefined, tally));
-  for (let k = only ?? 0; k <= points && tally.violations.length < s.violationsMax; k++) {
+  // Crash points 0..points: the last one is the end of the run (nothing hit; the crash comes after it).
+  tally.crashPointsPlanned += only === undefined ? points + 1 : 1;
+  for (let k = only ?? 0; k <= points; k++) {
+    if (tally.stopHere()) break;
     await crashPoint(s, index, seed, setup, k, tally);
   }
 }
@@ -742,7 +885,7 @@ async function crashPoint(
   const p = plan(s, seed);
   const ledger = new Ledger();
   ledger.walSegmentBytes = p.segmentBytes;
-  const report = reporter(s, tally, index, seed, () => 0, crashAt);
+  const report = reporter(s, tally, index, seed, () => 0, crashAt, ledger);
   const world = SimWorld.fromImage({ seed, machine: { ...p.machine, crashModel: p.model } }, image);
   world.disk.faults = faultConfig(epochFaults(s, p, world.disk.stats().usedBytes));
   let crashed = false;
@@ -809,10 +952,75 @@ async function crashPoint(
 
 // ---- reporting ----
 
-function reporter(s: Settings, tally: Tally, scenario: number, seed: number, epoch: () => number, crashAt: number | undefined) {
-  return (kind: ViolationKind, message: string, entries: string[] = []): void => {
-    tally.violations.push({ kind, message, entries, scenario, seed, epoch: epoch(), crashPoint: crashAt, replay: replayCommand(s, seed, 1, crashAt) });
+/** What the crash check said of the crashed incarnation, for the timeline's fates. */
+interface CheckContext {
+  recovery: ViolationTimeline['recovery'];
+  check?: Pick<CrashCheckResult, 'keptIds' | 'lostIds'>;
+}
+
+/** Reports a violation of the incarnation `epoch()` of scenario `scenario`, with its timeline from `ledger`. */
+type Report = (kind: ViolationKind, message: string, entries?: EntryData[], context?: CheckContext) => void;
+
+function reporter(s: Settings, tally: Tally, scenario: number, seed: number, epoch: () => number, crashAt: number | undefined, ledger: Ledger): Report {
+  return (kind, message, entries = [], context = { recovery: 'not-run' }) => {
+    const e = epoch();
+    const timeline = violationTimeline(ledger, e, new Set(entries.map((x) => x.id)), context);
+    tally.violations.push({
+      kind,
+      message,
+      entries,
+      mode: s.mode,
+      scenario,
+      seed,
+      epoch: e,
+      ...(crashAt === undefined ? {} : { crashPoint: crashAt }),
+      replay: replayCommand(s, seed, 1, crashAt),
+      timeline,
+    });
   };
+}
+
+/** The incarnation `epoch` of `ledger` around a violation naming `violating` (ledger ids). */
+export function violationTimeline(ledger: Ledger, epoch: number, violating: ReadonlySet<number>, context: CheckContext): ViolationTimeline {
+  const snapshot = ledger.crashSnapshot(epoch);
+  const all = ledger.entries.filter((x) => x.epoch === epoch);
+  // Bounded: the violating transactions, then those that began latest (nearest the crash).
+  const shown = [...all.filter((x) => violating.has(x.id)), ...all.filter((x) => !violating.has(x.id)).sort((a, b) => b.beganAtUs - a.beganAtUs)]
+    .slice(0, TIMELINE_TRANSACTIONS_MAX)
+    .sort((a, b) => a.beganAtUs - b.beganAtUs || a.id - b.id);
+  const flushes = ledger.flushes.filter((f) => f.epoch === epoch);
+  const kept = flushes.slice(-TIMELINE_FLUSHES_MAX);
+  const timeline: ViolationTimeline = {
+    epoch,
+    recovery: context.recovery,
+    transactions: shown.map((x) => ({ ...entrySummary(x), fate: fateOf(x, context.check), violating: violating.has(x.id) })),
+    transactionsNotShown: all.length - shown.length,
+    flushes: kept.map((f) => ({ atUs: f.atUs, startLsn: f.startLsn, endLsn: f.endLsn, ...(f.socket === undefined ? {} : { socket: f.socket }) })),
+    flushesNotShown: flushes.length - kept.length,
+  };
+  if (snapshot !== undefined) Object.assign(timeline, { crashAtUs: snapshot.atUs, placedLsn: snapshot.placedLsn, durableLsn: snapshot.durableLsn });
+  return timeline;
+}
+
+function fateOf(e: LedgerEntry, check: CheckContext['check']): TransactionFate {
+  if (e.readOnly) return 'read-only';
+  if (e.logPosition === undefined) return 'not-logged';
+  if (check?.keptIds?.has(e.id)) return 'survived';
+  if (check?.lostIds?.has(e.id)) return 'lost';
+  return 'unknown';
+}
+
+function stopMessage(s: Settings, tally: Tally, started: number): string {
+  const reached = `violationsMax (--max-violations) ${s.violationsMax} reached with ${tally.violations.length} violation(s) found`;
+  if (s.options.exhaustive) {
+    return `stopped early: ${reached}; ${tally.scenarios} of the ${tally.crashPointsPlanned} crash points counted were tried, in ${started} of ${s.runs} workload(s)`;
+  }
+  const notRun = s.runs - started;
+  return (
+    `stopped early: ${reached}; ${started} of ${s.runs} scenarios were run` +
+    (notRun > 0 ? `, the other ${notRun} were not` : '') +
+    (tally.crashesSkipped > 0 ? `, and ${tally.crashesSkipped} crash(es) of a scenario run were skipped` : '')
+  );
 }
 
 /** The one line that replays `runs` scenarios from `seed` (a custom workload is named, not printed). */
@@ -825,6 +1033,7 @@ export function replayCommand(s: Settings, seed: number, runs: number, crashAt?:
     if (s.crashModel !== 'random') fields.push(`crashModel: '${s.crashModel}'`);
     if (o.exhaustive) fields.push('exhaustive: true');
     if (crashAt !== undefined) fields.push(`crashPoint: ${crashAt}`);
+    if (o.violationsMax !== undefined) fields.push(`violationsMax: ${o.violationsMax}`);
     return `crashTest({ ${fields.join(', ')}, ...the same workload, config and machine })`;
   }
   const parts = ['motsim crash-test', `--mode ${s.mode}`, `--seed ${seed}`, `--runs ${runs}`];
@@ -839,6 +1048,7 @@ export function replayCommand(s: Settings, seed: number, runs: number, crashAt?:
   if (o.checkpointEveryUs !== undefined) parts.push(`--checkpoint-every-us ${o.checkpointEveryUs}`);
   if (o.exhaustive) parts.push('--exhaustive');
   if (crashAt !== undefined) parts.push(`--crash-point ${crashAt}`);
+  if (o.violationsMax !== undefined) parts.push(`--max-violations ${o.violationsMax}`);
   return parts.join(' ');
 }
 
@@ -857,7 +1067,7 @@ export function formatCrashTestSummary(r: CrashTestSummary): string {
     .join(', ');
   const lines = [
     `crash-test: mode ${r.mode}, seed ${r.seed}${r.exhaustive ? ', exhaustive (every disk operation)' : ''}, faults ${r.faults.join(',') || 'none'}, crash model ${r.crashModel}`,
-    `  scenarios ${r.scenarios}, crashes ${r.crashes}, recoveries ${r.recoveries}, in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `  ${scenariosLine(r)}, crashes ${r.crashes}, recoveries ${r.recoveries}, in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  faults injected: ${faults || 'none'}`,
     `  commits acknowledged ${c.acknowledged}, promised durable ${c.promisedDurable}, lost ${c.lost}` +
       (r.mode === 'asynchronous' ? ` (${c.lostInUnflushedWindow} inside the unflushed window, allowed)` : ' (must be 0)') +
@@ -865,20 +1075,27 @@ export function formatCrashTestSummary(r: CrashTestSummary): string {
       (c.lostToUndetectableDamage > 0 ? `, destroyed by end damage no witness covered ${c.lostToUndetectableDamage} (allowed)` : ''),
     `  corruption reported ${r.corruptionReported}, torn tails cut ${r.tornTailsCut}`,
     ...(r.workloads.thinkTime + r.workloads.tightLoop > 0 ? [`  workloads: ${r.workloads.thinkTime} with think time, ${r.workloads.tightLoop} whose sessions never yield`] : []),
-    `  violations: ${r.violations.length}`,
+    `  violations: ${r.violationsFound === r.violations.length ? r.violations.length : `${r.violationsFound} found, the first ${r.violations.length} listed (violationsMax ${r.violationsMax})`}`,
+    ...(r.stoppedEarly ? [`  STOPPED EARLY: ${r.stoppedEarly.message.replace(/^stopped early: /, '')}`] : []),
   ];
   for (const v of r.violations) lines.push('', ...formatViolation(v));
   lines.push('', `seed ${r.seed}; replay: ${r.replay}`);
   return lines.join('\n');
 }
 
+/** "scenarios 20 of 20 planned", or in exhaustive mode the crash points tried of those counted. */
+function scenariosLine(r: CrashTestSummary): string {
+  if (r.exhaustive) return `scenarios ${r.scenarios} (one per crash point; ${r.crashPointsPlanned ?? 0} counted in ${r.runsStarted} of ${r.runsPlanned} workload(s) planned)`;
+  return `scenarios ${r.runsStarted} of ${r.runsPlanned} planned`;
+}
+
 export function formatViolation(v: ViolationReport): string[] {
   return [
     `VIOLATION ${v.kind} (scenario ${v.scenario}, seed ${v.seed}, epoch ${v.epoch}${v.crashPoint === undefined ? '' : `, crash point ${v.crashPoint}`})`,
     `  ${v.message}`,
-    ...v.entries.map((e) => `    ${e}`),
+    ...v.entries.map((e) => `    ${formatEntryData(e)}`),
     `  replay: ${v.replay}`,
   ];
 }
 
-export { formatEntry };
+export { formatEntry, formatEntryData };

@@ -11,6 +11,7 @@ import type { IndexDef, TableDef } from '../store/schema.js';
 import { FRAME_HEADER_BYTES, type FramePayload } from '../wal/wal-format.js';
 import { assert } from '../errors.js';
 import type { DdlOp, RecordedOp } from './model.js';
+import { entrySummary, formatEntryData } from './entry-data.js';
 
 /** A row of the checked table as the workload wrote it: `v` is the writer's ledger id. */
 export interface RowValue {
@@ -53,6 +54,8 @@ export interface LedgerEntry {
   /** A flush covering its COMMIT frame completed (the engine reported it). */
   durableAtUs?: number;
   rejectedAtUs?: number;
+  /** Rolled back by the workload before the crash (for timelines; not in formatEntry, so hashes stay as they were). */
+  rolledBackAtUs?: number;
   /** SQLSTATE and message of the rejection. */
   error?: string;
   /**
@@ -90,6 +93,19 @@ export interface LedgerFrame {
   entryId: number | undefined;
 }
 
+/**
+ * A flush the engine reported complete (CommitObserver.flushed): the log is durable up to `endLsn`.
+ * Kept for the violation timelines (flush completions on the time axis).
+ */
+export interface LedgerFlush {
+  epoch: number;
+  /** The socket whose flush it was, when the redo handler names one (CommitObserver.flushed). */
+  socket: number | undefined;
+  startLsn: number;
+  endLsn: number;
+  atUs: number;
+}
+
 /** The ledger's state when the machine crashed (Ledger.crashed), kept per epoch for the checker. */
 export interface CrashSnapshot {
   atUs: number;
@@ -102,6 +118,8 @@ export interface CrashSnapshot {
 
 /** Bound on entries one ledger keeps (a workload is small; this catches a runaway one). */
 export const LEDGER_ENTRIES_MAX = 1_000_000;
+/** Bound on flush completions one ledger keeps; later ones are counted, not kept (only timelines read them). */
+export const LEDGER_FLUSHES_MAX = 100_000;
 
 export class Ledger {
   private readonly all: LedgerEntry[] = [];
@@ -110,6 +128,8 @@ export class Ledger {
   private readonly commitProbes = new Map<LedgerEntry, () => number | undefined>();
   /** Frames in the log as the ledger knows it (dropped past a recovered end by `truncatedAt`). */
   private framesList: LedgerFrame[] = [];
+  private readonly flushList: LedgerFlush[] = [];
+  private flushesDropped = 0;
   /** Entries logged but not yet known durable, in LSN order. */
   private notDurable: LedgerEntry[] = [];
   private epochNow = 0;
@@ -142,6 +162,16 @@ export class Ledger {
 
   get frames(): readonly LedgerFrame[] {
     return this.framesList;
+  }
+
+  /** Flush completions reported before each crash, in the order reported (at most LEDGER_FLUSHES_MAX). */
+  get flushes(): readonly LedgerFlush[] {
+    return this.flushList;
+  }
+
+  /** Flush completions past LEDGER_FLUSHES_MAX, not kept. */
+  get flushesNotKept(): number {
+    return this.flushesDropped;
   }
 
   get epoch(): number {
@@ -278,15 +308,17 @@ export class Ledger {
     return this.crashedAtUs !== undefined && entry.epoch === this.epochNow;
   }
 
-  rolledBack(entry: LedgerEntry): void {
+  /** `atUs`: when, unless it comes after the crash (a body that was waiting when the power was cut). */
+  rolledBack(entry: LedgerEntry, atUs?: number): void {
     entry.outcome = 'rolled-back';
+    if (atUs !== undefined && !this.afterCrash(entry)) entry.rolledBackAtUs = atUs;
   }
 
   /** The engine-side events that place each transaction in the log and make it durable. */
   observer(): CommitObserver {
     return {
       logged: (_socket, frameLsns, buffers, atUs) => this.logged(frameLsns, buffers, atUs),
-      flushed: (_socket, _startLsn, endLsn, _transactions, _bytes, atUs) => this.flushed(endLsn, atUs),
+      flushed: (socket, startLsn, endLsn, _transactions, _bytes, atUs) => this.flushed(socket, startLsn, endLsn, atUs),
     };
   }
 
@@ -395,8 +427,11 @@ export class Ledger {
     return entry;
   }
 
-  private flushed(endLsn: number, atUs: number): void {
-    if (endLsn <= this.durableLsnNow || this.crashedAtUs !== undefined) return;
+  private flushed(socket: number | undefined, startLsn: number, endLsn: number, atUs: number): void {
+    if (this.crashedAtUs !== undefined) return; // the abandoned engine's flush completed after the power cut
+    if (this.flushList.length < LEDGER_FLUSHES_MAX) this.flushList.push({ epoch: this.epochNow, socket, startLsn, endLsn, atUs });
+    else this.flushesDropped++;
+    if (endLsn <= this.durableLsnNow) return;
     this.durableLsnNow = endLsn;
     const seg = this.walSegmentBytes;
     if (seg !== undefined) {
@@ -426,25 +461,7 @@ export class Ledger {
   }
 }
 
-/** One line per entry, for traces and the hash. */
+/** One line per entry, for traces and the hash (see entry-data.ts: an entry's data prints the same). */
 export function formatEntry(e: LedgerEntry): string {
-  const writes = e.writes.map((w) => (w.value === null ? `del ${w.key}` : `put ${w.key}=${w.value.v}/${w.value.pad.length}B`)).join(', ');
-  const at = (label: string, us: number | undefined): string => (us === undefined ? '' : ` ${label}@${Math.round(us)}us`);
-  const index = e.ddl?.ddl === 'create-index' ? ` ${e.ddl.index.unique === true ? 'unique ' : ''}${e.ddl.index.name}(${e.ddl.index.columns.join(',')})` : e.ddl?.ddl === 'drop-index' ? ` ${e.ddl.index}` : '';
-  const what = e.ddl ? `ddl ${e.ddl.ddl} ${e.ddl.table}${index}` : `tx#${e.id}`;
-  return (
-    `${what} (id ${e.id}, epoch ${e.epoch}, txId ${e.txId}, session ${e.session}, socket ${e.socket}) ${e.outcome}` +
-    (e.readOnly ? ' read-only' : '') +
-    (e.outcomeUnknown ? ' outcome-unknown' : '') +
-    (e.lsn === undefined ? '' : ` lsn ${e.lsn}`) +
-    (e.csn === undefined ? '' : ` csn ${e.csn}`) +
-    at('began', e.beganAtUs) +
-    at('commit', e.commitCalledAtUs) +
-    at('logged', e.loggedAtUs) +
-    at('acked', e.ackAtUs) +
-    at('durable', e.durableAtUs) +
-    at('rejected', e.rejectedAtUs) +
-    (e.error ? ` (${e.error})` : '') +
-    ` [${writes}]`
-  );
+  return formatEntryData(entrySummary(e));
 }

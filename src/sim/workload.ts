@@ -205,7 +205,7 @@ class Recorded implements OpenTransaction {
     if (this.ended) return;
     this.ended = true;
     this.tx.rollback();
-    this.ledger.rolledBack(this.entry);
+    this.ledger.rolledBack(this.entry, this.clock.nowUs());
   }
 
   async commit(): Promise<TransactionResult> {

@@ -12,6 +12,7 @@ import { checkCrash, type CrashCheckResult, type Damage, type RecoveryOutcome } 
 import { CHECKED_TABLE, WorkloadRunner } from '../../src/sim/workload.js';
 import type { CrashTestMode } from '../../src/sim/crash-test.js';
 import type { CrashModel } from '../../src/sim/faults.js';
+import { formatEntryData } from '../../src/sim/entry-data.js';
 
 export type Config = Record<string, string | number | boolean>;
 
@@ -126,5 +127,5 @@ export async function commitSequentially(h: Harness, n: number, firstKey = 0): P
 }
 
 export function violationsText(check: CrashCheckResult): string {
-  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.join('\n  ')}`).join('\n');
+  return check.violations.map((v) => `${v.kind}: ${v.message}\n  ${v.entries.map(formatEntryData).join('\n  ')}`).join('\n');
 }
