@@ -3,8 +3,8 @@
 // to src/), typed. Pins down: the arbitraries give values the engine accepts (every configuration
 // within range, generated schemas); bad input is a MotError naming the parameter; the property and
 // the commands pass on the real build; a user's own command extends the model; a planted bug (a
-// mutant build) is found and shrunk to a handful of operations; the printed seed and path replay the
-// same counterexample; the three worked examples of docs/property-testing.md run and are the ones shown.
+// mutant build) is found and shrunk to a handful of operations, by the property and by the commands;
+// the printed seed and path (and replayPath) replay the same counterexample; the three worked examples of docs/property-testing.md run and are the ones shown.
 // Every fast-check run here has a fixed seed (printed on failure by crashRecoveryReporter).
 
 import { describe, expect, it } from 'vitest';
@@ -163,6 +163,28 @@ describe('motsim/fast-check against a planted bug (a mutant build)', () => {
     const again = await huntPlantedBug(lib, { seed: replay.seed, path: replay.path, numRuns: 300 });
     expect(again.failed).toBe(true);
     expect(fc.stringify(again.counterexample)).toBe(fc.stringify(first.counterexample));
+  }, 600_000);
+});
+
+describe('motsim/fast-check commands against the same planted bug', () => {
+  it('find it, shrink the command list, and seed, path and replayPath replay the same counterexample', async () => {
+    const lib = await importFrom<Library>(buildMutant(PHANTOMS), 'src/fast-check/index.js');
+    // 100 commands a run, as test/serializability-model.test.ts draws: with 40, 300 runs missed this bug.
+    const property = (replayPath?: string) =>
+      fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), lib.crashRecoveryCommands({ maxCommands: 100, weights: { ddl: 0 }, ...(replayPath !== undefined ? { replayPath } : {}) }), async (seed, cmds) => {
+        await lib.runCommands({ mode: 'synchronous', seed }, cmds);
+      });
+    const first = await fc.check(property(), { seed: SEED, numRuns: 300 });
+    expect(first.failed, 'the commands found no failing history on the broken build').toBe(true);
+    const replay = replayOf(first)!;
+    const commands = [...first.counterexample![1]].map(String);
+    console.log(`commands: planted bug found after ${first.numRuns} runs, shrunk ${first.numShrinks} times to ${commands.length} commands; ${formatReplay(replay)}\n  ${commands.join('\n  ')}`);
+    expect(replay.replayPath, 'the counterexample carries its replayPath').toBeDefined();
+    // Measured: 8 commands (two transactions, a commit between them, time for it to finish).
+    expect(commands.length).toBeLessThanOrEqual(12);
+    const again = await fc.check(property(replay.replayPath), { seed: replay.seed, path: replay.path, numRuns: 300 });
+    expect(again.failed).toBe(true);
+    expect([...again.counterexample![1]].map(String)).toEqual(commands);
   }, 600_000);
 });
 

@@ -10,7 +10,6 @@ import { resolveConfig, type ConfigInput } from '../config/config.js';
 import { Errors, isMotError } from '../errors.js';
 import { SeededRandom, type Random } from '../io/random.js';
 import { joinPath } from '../io/disk.js';
-import type { TableDef } from '../store/schema.js';
 import type { Session } from '../transaction/session.js';
 import { SimWorld, resolveMachine, type MachineSpec } from '../sim/world.js';
 import { Ledger } from '../sim/ledger.js';
@@ -520,4 +519,3 @@ function describe(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
-export type { TableDef };
