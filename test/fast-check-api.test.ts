@@ -29,6 +29,7 @@ import {
   schemaArbitrary,
   workloadArbitrary,
   workloadSize,
+  type CrashHarness,
   type HistoryCommand,
   type HistoryModel,
   type Scenario,
@@ -103,25 +104,31 @@ describe('motsim/fast-check on the real build', () => {
     }, 300_000);
   }
 
-  it('commands: a command of your own extends the model (here: a counter of checkpoints in model.user) and runs between the built-in ones', async () => {
+  it('commands: a command of your own extends the model (typed: a counter of checkpoints in model.user) and runs between the built-in ones', async () => {
+    interface Counted {
+      checkpoints: number;
+    }
     let ran = 0;
-    class CountedCheckpoint implements HistoryCommand {
-      check = (m: Readonly<HistoryModel>): boolean => !m.down && !m.ended;
-      async run(m: HistoryModel, r: Parameters<HistoryCommand['run']>[1]): Promise<void> {
-        m.user.checkpoints = Number(m.user.checkpoints ?? 0) + 1;
+    let counted = 0;
+    class CountedCheckpoint implements HistoryCommand<Counted> {
+      check = (m: Readonly<HistoryModel<Counted>>): boolean => !m.down && !m.ended;
+      async run(m: HistoryModel<Counted>, r: CrashHarness): Promise<void> {
+        m.user.checkpoints++;
+        counted = Math.max(counted, m.user.checkpoints);
         ran++;
         await r.settle(r.checkpoint()); // a promise of the simulated world settles only while the world runs
       }
       toString = (): string => 'counted-checkpoint';
     }
-    const commands = crashRecoveryCommands({ faults: ['torn', 'fsyncgate'], maxCommands: 40, extraCommands: [{ arbitrary: fc.constant(new CountedCheckpoint()), weight: 3 }] });
+    const commands = crashRecoveryCommands<Counted>({ faults: ['torn', 'fsyncgate'], maxCommands: 40, extraCommands: [{ arbitrary: fc.constant(new CountedCheckpoint()), weight: 3 }] });
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), commands, async (seed, cmds) => {
-        await runCommands({ mode: 'group', seed, user: () => ({ checkpoints: 0 }) }, cmds);
+        await runCommands<Counted>({ mode: 'group', seed, user: () => ({ checkpoints: 0 }) }, cmds);
       }),
       { seed: SEED, numRuns: 60, reporter: crashRecoveryReporter() },
     );
     expect(ran).toBeGreaterThan(0);
+    expect(counted).toBeGreaterThan(1); // the model's user part lives through a run
   }, 300_000);
 });
 

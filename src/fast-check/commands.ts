@@ -10,7 +10,7 @@ import { CrashHarness, INJECTABLE_FAULTS, type HarnessOptions } from './harness.
 import { DEFAULT_SCHEMA, type WorkloadSchema } from './schema.js';
 import { ddlArbitrary, describeOperation, operationArbitrary, type DdlSpec, type OperationSpec } from './workload.js';
 
-export interface HistoryModel {
+export interface HistoryModel<U extends object = Record<string, unknown>> {
   /** Sessions the harness drives. */
   readonly sessions: number;
   /** Sessions with a transaction open. */
@@ -21,36 +21,40 @@ export interface HistoryModel {
   down: boolean;
   /** Recovery refused the directory: nothing more can run. */
   ended: boolean;
-  /** Free for commands of your own. */
-  user: Record<string, unknown>;
+  /** Yours: what commands of your own keep track of (typed by U). */
+  user: U;
 }
 
-export type HistoryCommand = fc.AsyncCommand<HistoryModel, CrashHarness>;
+/** A command over the harness; U is the type of your part of the model (HistoryModel.user). */
+export type HistoryCommand<U extends object = Record<string, unknown>> = fc.AsyncCommand<HistoryModel<U>, CrashHarness>;
+
+/** The model as the built-in commands see it: any user part. */
+type AnyModel = HistoryModel<object>;
 
 /** The model as the harness stands now (commits answer asynchronously, a crash may come mid-command). */
-export function syncModel(m: HistoryModel, r: CrashHarness): void {
+export function syncModel(m: AnyModel, r: CrashHarness): void {
   m.open = new Set(r.open.keys());
   m.committing = new Set(r.committing);
   m.down = r.down;
   m.ended = r.ended;
 }
 
-const up = (m: Readonly<HistoryModel>): boolean => !m.down && !m.ended;
-const idle = (m: Readonly<HistoryModel>): number[] => Array.from({ length: m.sessions }, (_, s) => s).filter((s) => !m.open.has(s) && !m.committing.has(s));
-const openSessions = (m: Readonly<HistoryModel>): number[] => [...m.open].sort((a, b) => a - b);
+const up = (m: Readonly<AnyModel>): boolean => !m.down && !m.ended;
+const idle = (m: Readonly<AnyModel>): number[] => Array.from({ length: m.sessions }, (_, s) => s).filter((s) => !m.open.has(s) && !m.committing.has(s));
+const openSessions = (m: Readonly<AnyModel>): number[] => [...m.open].sort((a, b) => a - b);
 /** The `pick`-th (modulo) of a list of sessions: shrinking `pick` moves toward the first. */
 const pickOf = (list: readonly number[], pick: number): number => list[pick % list.length]!;
 
 /** A base for commands that run while the machine is up; `act` does the work, the model follows the harness. */
-abstract class UpCommand implements HistoryCommand {
-  check(m: Readonly<HistoryModel>): boolean {
+abstract class UpCommand implements fc.AsyncCommand<AnyModel, CrashHarness> {
+  check(m: Readonly<AnyModel>): boolean {
     return up(m);
   }
-  async run(m: HistoryModel, r: CrashHarness): Promise<void> {
+  async run(m: AnyModel, r: CrashHarness): Promise<void> {
     await this.act(m, r);
     syncModel(m, r);
   }
-  protected abstract act(m: Readonly<HistoryModel>, r: CrashHarness): Promise<void> | void;
+  protected abstract act(m: Readonly<AnyModel>, r: CrashHarness): Promise<void> | void;
   abstract toString(): string;
 }
 
@@ -58,10 +62,10 @@ export class BeginCommand extends UpCommand {
   constructor(readonly pick: number) {
     super();
   }
-  override check(m: Readonly<HistoryModel>): boolean {
+  override check(m: Readonly<AnyModel>): boolean {
     return up(m) && idle(m).length > 0;
   }
-  protected act(m: Readonly<HistoryModel>, r: CrashHarness): void {
+  protected act(m: Readonly<AnyModel>, r: CrashHarness): void {
     r.begin(pickOf(idle(m), this.pick));
   }
   toString(): string {
@@ -77,10 +81,10 @@ export class OperationCommand extends UpCommand {
   ) {
     super();
   }
-  override check(m: Readonly<HistoryModel>): boolean {
+  override check(m: Readonly<AnyModel>): boolean {
     return up(m) && m.open.size > 0;
   }
-  protected act(m: Readonly<HistoryModel>, r: CrashHarness): void {
+  protected act(m: Readonly<AnyModel>, r: CrashHarness): void {
     r.operate(pickOf(openSessions(m), this.pick), this.op);
   }
   toString(): string {
@@ -93,10 +97,10 @@ export class CommitCommand extends UpCommand {
   constructor(readonly pick: number) {
     super();
   }
-  override check(m: Readonly<HistoryModel>): boolean {
+  override check(m: Readonly<AnyModel>): boolean {
     return up(m) && m.open.size > 0;
   }
-  protected async act(m: Readonly<HistoryModel>, r: CrashHarness): Promise<void> {
+  protected async act(m: Readonly<AnyModel>, r: CrashHarness): Promise<void> {
     void r.commit(pickOf(openSessions(m), this.pick));
     await r.advance(0);
   }
@@ -109,10 +113,10 @@ export class AbortCommand extends UpCommand {
   constructor(readonly pick: number) {
     super();
   }
-  override check(m: Readonly<HistoryModel>): boolean {
+  override check(m: Readonly<AnyModel>): boolean {
     return up(m) && m.open.size > 0;
   }
-  protected act(m: Readonly<HistoryModel>, r: CrashHarness): void {
+  protected act(m: Readonly<AnyModel>, r: CrashHarness): void {
     r.abort(pickOf(openSessions(m), this.pick));
   }
   toString(): string {
@@ -125,7 +129,7 @@ export class AdvanceCommand extends UpCommand {
   constructor(readonly us: number) {
     super();
   }
-  protected act(_m: Readonly<HistoryModel>, r: CrashHarness): Promise<void> {
+  protected act(_m: Readonly<AnyModel>, r: CrashHarness): Promise<void> {
     return r.advance(this.us);
   }
   toString(): string {
@@ -137,7 +141,7 @@ export class DdlCommand extends UpCommand {
   constructor(readonly ddl: DdlSpec) {
     super();
   }
-  protected async act(_m: Readonly<HistoryModel>, r: CrashHarness): Promise<void> {
+  protected async act(_m: Readonly<AnyModel>, r: CrashHarness): Promise<void> {
     void r.ddl(this.ddl);
     await r.advance(0);
   }
@@ -147,7 +151,7 @@ export class DdlCommand extends UpCommand {
 }
 
 export class CheckpointCommand extends UpCommand {
-  protected async act(_m: Readonly<HistoryModel>, r: CrashHarness): Promise<void> {
+  protected async act(_m: Readonly<AnyModel>, r: CrashHarness): Promise<void> {
     void r.checkpoint();
     await r.advance(0);
   }
@@ -163,7 +167,7 @@ export class InjectFaultCommand extends UpCommand {
   ) {
     super();
   }
-  protected act(_m: Readonly<HistoryModel>, r: CrashHarness): void {
+  protected act(_m: Readonly<AnyModel>, r: CrashHarness): void {
     r.injectFault(this.fault, this.probability);
   }
   toString(): string {
@@ -173,7 +177,7 @@ export class InjectFaultCommand extends UpCommand {
 
 /** Power cut: every open transaction ends, commits in flight may or may not survive. */
 export class CrashCommand extends UpCommand {
-  protected act(_m: Readonly<HistoryModel>, r: CrashHarness): void {
+  protected act(_m: Readonly<AnyModel>, r: CrashHarness): void {
     r.crash();
   }
   toString(): string {
@@ -182,11 +186,11 @@ export class CrashCommand extends UpCommand {
 }
 
 /** Restart, recover, and have the oracle judge the incarnation that crashed: throws CrashRecoveryViolation. */
-export class RecoverCommand implements HistoryCommand {
-  check(m: Readonly<HistoryModel>): boolean {
+export class RecoverCommand implements fc.AsyncCommand<AnyModel, CrashHarness> {
+  check(m: Readonly<AnyModel>): boolean {
     return m.down && !m.ended;
   }
-  async run(m: HistoryModel, r: CrashHarness): Promise<void> {
+  async run(m: AnyModel, r: CrashHarness): Promise<void> {
     await r.recover();
     syncModel(m, r);
     r.assertNoViolations();
@@ -212,7 +216,7 @@ export const COMMAND_WEIGHTS_DEFAULT: Readonly<Record<CommandName, number>> = {
   recover: 8,
 };
 
-export interface CrashRecoveryCommandsOptions {
+export interface CrashRecoveryCommandsOptions<U extends object = Record<string, unknown>> {
   /** Tables the operations and DDL use (default DEFAULT_SCHEMA); the harness must be started with the same. */
   schema?: WorkloadSchema;
   /** Sessions commands pick among (default 4; picks are taken modulo the harness's sessions). */
@@ -224,7 +228,7 @@ export interface CrashRecoveryCommandsOptions {
   /** Longest advance, µs (default 2000). */
   advanceUsMax?: number;
   /** Commands of your own, with their weight. */
-  extraCommands?: readonly { arbitrary: fc.Arbitrary<HistoryCommand>; weight: number }[];
+  extraCommands?: readonly { arbitrary: fc.Arbitrary<HistoryCommand<U>>; weight: number }[];
   /** Commands per run, at most (default 100). */
   maxCommands?: number;
   /** fast-check's replayPath of a failing run (printed by crashRecoveryReporter), to replay it. */
@@ -232,7 +236,7 @@ export interface CrashRecoveryCommandsOptions {
 }
 
 /** The built-in commands (and yours) as one weighted arbitrary. */
-export function historyCommandArbitrary(options: CrashRecoveryCommandsOptions = {}): fc.Arbitrary<HistoryCommand> {
+export function historyCommandArbitrary<U extends object = Record<string, unknown>>(options: CrashRecoveryCommandsOptions<U> = {}): fc.Arbitrary<HistoryCommand<U>> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const sessions = options.sessions ?? 4;
   if (!(Number.isInteger(sessions) && sessions >= 1 && sessions <= 1024)) throw Errors.invalidArgument('sessions', `${sessions} is not an integer from 1 to 1024`);
@@ -247,7 +251,7 @@ export function historyCommandArbitrary(options: CrashRecoveryCommandsOptions = 
   }
   const pick = fc.integer({ min: 0, max: sessions - 1 });
   const ops = operationArbitrary(schema, { pauseUsMax: 0 }) as fc.Arbitrary<Exclude<OperationSpec, { kind: 'pause' }>>;
-  const builtIn: Record<CommandName, () => fc.Arbitrary<HistoryCommand>> = {
+  const builtIn: Record<CommandName, () => fc.Arbitrary<HistoryCommand<U>>> = {
     begin: () => pick.map((p) => new BeginCommand(p)),
     operation: () => fc.tuple(pick, ops).map(([p, op]) => new OperationCommand(p, op)),
     commit: () => pick.map((p) => new CommitCommand(p)),
@@ -259,7 +263,7 @@ export function historyCommandArbitrary(options: CrashRecoveryCommandsOptions = 
     crash: () => fc.constant(new CrashCommand()),
     recover: () => fc.constant(new RecoverCommand()),
   };
-  const all: { arbitrary: fc.Arbitrary<HistoryCommand>; weight: number }[] = [];
+  const all: { arbitrary: fc.Arbitrary<HistoryCommand<U>>; weight: number }[] = [];
   for (const name of Object.keys(builtIn) as CommandName[]) {
     if (weights[name] === 0 || (name === 'fault' && faults.length === 0)) continue;
     all.push({ arbitrary: builtIn[name](), weight: weights[name] });
@@ -269,15 +273,15 @@ export function historyCommandArbitrary(options: CrashRecoveryCommandsOptions = 
 }
 
 /** `fc.commands` over the built-in commands (and yours): shrinks to the fewest commands that still fail. */
-export function crashRecoveryCommands(options: CrashRecoveryCommandsOptions = {}): fc.Arbitrary<Iterable<HistoryCommand>> {
+export function crashRecoveryCommands<U extends object = Record<string, unknown>>(options: CrashRecoveryCommandsOptions<U> = {}): fc.Arbitrary<Iterable<HistoryCommand<U>>> {
   const maxCommands = options.maxCommands ?? 100;
   if (!(Number.isInteger(maxCommands) && maxCommands >= 1)) throw Errors.invalidArgument('maxCommands', `${maxCommands} is not an integer >= 1`);
-  return fc.commands([historyCommandArbitrary(options)], { maxCommands, size: 'max', ...(options.replayPath !== undefined ? { replayPath: options.replayPath } : {}) });
+  return fc.commands([historyCommandArbitrary<U>(options)], { maxCommands, size: 'max', ...(options.replayPath !== undefined ? { replayPath: options.replayPath } : {}) });
 }
 
-export interface RunCommandsOptions extends HarnessOptions {
+export interface RunCommandsOptions<U extends object = Record<string, unknown>> extends HarnessOptions {
   /** The `user` part of the model at the start (default {}). */
-  user?: () => Record<string, unknown>;
+  user?: () => U;
   /** Virtual time commits in flight get before the final crash (default 20 ms). */
   settleUs?: number;
 }
@@ -286,9 +290,9 @@ export interface RunCommandsOptions extends HarnessOptions {
  * Start a harness, run the commands, then let commits finish, crash, recover and check the last
  * incarnation. Throws CrashRecoveryViolation (or what a command threw); resolves with the harness.
  */
-export async function runCommands(options: RunCommandsOptions, cmds: Iterable<HistoryCommand>): Promise<CrashHarness> {
+export async function runCommands<U extends object = Record<string, unknown>>(options: RunCommandsOptions<U>, cmds: Iterable<HistoryCommand<U>>): Promise<CrashHarness> {
   const real = await CrashHarness.start(options);
-  const model = (): HistoryModel => ({ sessions: real.sessionsCount, open: new Set(), committing: new Set(), down: false, ended: false, user: options.user?.() ?? {} });
+  const model = (): HistoryModel<U> => ({ sessions: real.sessionsCount, open: new Set(), committing: new Set(), down: false, ended: false, user: options.user?.() ?? ({} as U) });
   await fc.asyncModelRun(() => ({ model: model(), real }), cmds);
   await real.finish(options.settleUs);
   real.assertNoViolations();
