@@ -32,6 +32,7 @@ export {
   scenarioArbitrary,
   CONFIG_EXCLUDED_BY_DEFAULT,
   CONFIG_RANGES_DEFAULT,
+  SIZE_GRAIN_BYTES,
   type ConfigArbitraryOptions,
   type MachineArbitraryOptions,
   type FaultInjection,
