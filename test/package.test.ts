@@ -37,6 +37,7 @@ function cleanCopy(to: string): void {
 }
 
 const CONSUMER = `import { Engine, isMotError, SqlState, type CommitResult, type TableDef } from 'motsim';
+import { scenarioArbitrary, crashRecoveryProperty } from 'motsim/fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,8 @@ try {
   const again = await Engine.open(join(dir, 'db'));
   const row = await again.openSession().transaction((tx) => tx.get('t', 1));
   await again.close();
-  console.log(JSON.stringify({ csn: r.commit.csn, refused, unique: SqlState.unique_violation, row: row.value }));
+  const fastCheck = typeof scenarioArbitrary === 'function' && typeof crashRecoveryProperty === 'function';
+  console.log(JSON.stringify({ csn: r.commit.csn, refused, unique: SqlState.unique_violation, row: row.value, fastCheck }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -98,7 +100,8 @@ describe('the package installs', () => {
         }),
       );
       run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], scratch);
-      const out = JSON.parse(run(process.execPath, ['out/consumer.js'], scratch)) as { csn: number; refused: string; unique: string; row: unknown };
+      const out = JSON.parse(run(process.execPath, ['out/consumer.js'], scratch)) as { csn: number; refused: string; unique: string; row: unknown; fastCheck: boolean };
+      expect(out.fastCheck, "the 'motsim/fast-check' entry point").toBe(true);
       expect(out.csn).toBeGreaterThan(0);
       expect(out.refused).toBe(out.unique);
       expect(out.row).toEqual({ k: 1, v: 'one' });

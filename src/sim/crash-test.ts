@@ -525,7 +525,7 @@ function openSessions(engine: Engine, world: SimWorld) {
 }
 
 /** Flip one bit inside the CRC-covered bytes of a frame the engine reported durable (in a segment a checkpoint did not remove). */
-function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
+export function flipBitInLog(world: SimWorld, ledger: Ledger, rnd: Random, segmentBytes: number): void {
   const files = world.disk.snapshotDurable().files;
   const pathOf = (lsn: number): string => joinPath(world.dir, 'wal', segmentFileName(lsn - (lsn % segmentBytes)));
   // The frame's bytes must be in the file (end damage earlier may have removed a segment a later epoch re-created).
