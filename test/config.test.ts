@@ -95,6 +95,16 @@ describe('defaults', () => {
   });
 });
 
+describe('a size a file format cannot take is out of range, not a failure at open (found by the fast-check config arbitrary)', () => {
+  it('wal_segment_size = 1048577 warns naming the parameter and keeps the default', async () => {
+    const { config, warnings } = resolveConfig({ wal_segment_size: 1048577 });
+    expect(config.walSegmentBytes).toBe(defaultConfig().walSegmentBytes);
+    expect(warnings.map((w) => w.parameter)).toEqual(['wal_segment_size']);
+    expect(warnings[0]!.message).toContain('a multiple of 512 bytes');
+    expect(resolveConfig({ wal_segment_size: '2MB' }).warnings).toEqual([]);
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('has a row for every parameter with its default, range and origin', async () => {
     const doc = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');
@@ -451,10 +461,17 @@ function decimalQuantum(multiplier: number): number {
 
 type UnitSpec = Extract<ParameterSpec, { kind: 'size' | 'duration' }>;
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 function inRangeValueWithUnit(spec: UnitSpec) {
   const units = spec.kind === 'size' ? SIZE_UNITS : DURATION_UNITS;
   return fc.constantFrom(...units).chain((unit) => {
-    const q = decimalQuantum(unit.multiplier);
+    // In range: a multiple of the unit's decimal quantum and of the parameter's own unit (multipleOf).
+    const own = spec.kind === 'size' ? spec.multipleOf ?? 1 : 1;
+    const quantum = decimalQuantum(unit.multiplier);
+    const q = (quantum * own) / gcd(quantum, own);
     return fc.record({
       spec: fc.constant(spec),
       multiplier: fc.constant(unit.multiplier),
@@ -565,6 +582,7 @@ function expectedInRange(w: WellFormed): boolean {
   const { spec, value } = w;
   if (w.percent && spec.kind === 'size-or-percent') return value >= BigInt(spec.minPercent) && value <= BigInt(spec.maxPercent);
   if (value === 0n && (spec.kind === 'size' || spec.kind === 'duration') && spec.zeroMeansOff) return true;
+  if (spec.kind === 'size' && spec.multipleOf !== undefined && value % BigInt(spec.multipleOf) !== 0n) return false;
   return value >= BigInt(spec.min) && value <= BigInt(spec.max);
 }
 

@@ -56,6 +56,8 @@ export interface SizeParameter extends ParameterCommon {
   bareUnit: SizeUnit;
   /** 0 is accepted outside [min, max] and means "off". */
   zeroMeansOff?: boolean;
+  /** The value must be a multiple of this many bytes (a file format's unit); else it is out of range. */
+  multipleOf?: number;
 }
 export interface DurationParameter extends ParameterCommon {
   kind: 'duration';
@@ -132,7 +134,7 @@ export const PARAMETERS: readonly ParameterSpec[] = [
     min: 64 * KB, max: 16 * MB, bareUnit: 'bytes',
     doc: "A transaction's redo buffer; a bigger transaction is written as partial records." },
   { name: 'wal_segment_size', kind: 'size', field: 'walSegmentBytes', default: '16 MB', origin: 'motsim',
-    min: MB, max: GB, bareUnit: 'bytes', doc: 'Size of one WAL segment file.' },
+    min: MB, max: GB, bareUnit: 'bytes', multipleOf: 512, doc: 'Size of one WAL segment file (whole 512-byte sectors).' },
   { name: 'wal_preallocate', kind: 'bool', field: 'walPreallocate', default: 'true', origin: 'motsim',
     doc: 'Allocate a WAL segment at its full size when it is created, so appends never grow the file.' },
   { name: 'wal_flusher', kind: 'enum', field: 'walFlusher', default: 'auto', origin: 'motsim',
@@ -271,6 +273,7 @@ export function inRange(spec: ParameterSpec, value: ParameterValue): boolean {
     case 'size':
     case 'duration': {
       const n = value as number;
+      if (spec.kind === 'size' && spec.multipleOf !== undefined && n % spec.multipleOf !== 0) return false;
       return (n >= spec.min && n <= spec.max) || (spec.kind !== 'int' && spec.zeroMeansOff === true && n === 0);
     }
     case 'size-or-percent': {
@@ -291,7 +294,8 @@ export function describeRange(spec: ParameterSpec): string {
     case 'size':
     case 'duration': {
       const format = spec.kind === 'size' ? formatSize : formatDurationUs;
-      const range = `[${format(spec.min)}, ${format(spec.max)}]`;
+      const unit = spec.kind === 'size' && spec.multipleOf !== undefined ? `, a multiple of ${spec.multipleOf} bytes` : '';
+      const range = `[${format(spec.min)}, ${format(spec.max)}]${unit}`;
       return spec.zeroMeansOff ? `0 (off) or ${range}` : range;
     }
     case 'size-or-percent': {
