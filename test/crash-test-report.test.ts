@@ -13,8 +13,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { chromium } from 'playwright-core';
 import { buildMutant, importFrom, REAL_BUILD, type Mutant } from './helpers/mutants.js';
+import { chromiumMissing, chromiumSkipReason, openOfflinePage } from './helpers/offline-browser.js';
 import { crashTest, formatCrashTestSummary, modeConflict, type CrashTestSummary, type CrashTestMode } from '../src/sim/crash-test.js';
 import { formatEntryData } from '../src/sim/entry-data.js';
 import { violationTimelineFileName, violationTimelineHtml } from '../src/index.js';
@@ -231,32 +231,12 @@ describe('violations as data, from a broken build (synchronous commit acknowledg
     for (const e of json.violations[0]!.entries) if (e.ddl === undefined) expect(page).toContain(`tx#${e.id}`);
   });
 
-  const CHROMIUM = process.env.MOTSIM_CHROMIUM ?? '/usr/bin/chromium';
-  const missing = !fs.existsSync(CHROMIUM);
-  if (missing) process.stderr.write(`\n*** no Chromium at ${CHROMIUM}: the timeline page's browser check is SKIPPED ***\n\n`);
-  it.skipIf(missing)('the timeline page renders in Chromium offline, with its SVG and no console error', async () => {
+  if (chromiumMissing) process.stderr.write(`\n*** ${chromiumSkipReason("the timeline page's browser check")} ***\n\n`);
+  it.skipIf(chromiumMissing)('the timeline page renders in Chromium offline, with its SVG and no console error', async () => {
     const path = join(scratch, 'timeline-browser.html');
     fs.writeFileSync(path, violationTimelineHtml(summary.violations[0]!));
-    const userDataDir = fs.mkdtempSync(join(os.tmpdir(), 'motsim-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1360, height: 900 },
-    });
+    const { page, problems, requests, close } = await openOfflinePage();
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      const requests: string[] = [];
-      await page.route('**/*', (route) => {
-        const url = route.request().url();
-        if (url.startsWith('file:')) return route.continue();
-        requests.push(url);
-        return route.abort();
-      });
       await page.goto(pathToFileURL(path).href);
       const box = await page.locator('svg[aria-label="timeline of the crashed incarnation"]').boundingBox();
       expect(box?.width ?? 0).toBeGreaterThan(500);
@@ -266,8 +246,7 @@ describe('violations as data, from a broken build (synchronous commit acknowledg
       expect(requests).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
-      await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -4,25 +4,21 @@
 // the reason printed, where no chromium executable exists (CI installs it: .ci/run).
 
 import fs from 'node:fs';
-import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { REPORT_CHART_IDS } from '../src/report/report-html.js';
+import { chromiumMissing as missing, chromiumSkipReason, openOfflinePage, type OfflinePage } from './helpers/offline-browser.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CHROMIUM = process.env.MOTSIM_CHROMIUM ?? '/usr/bin/chromium';
-const missing = !fs.existsSync(CHROMIUM);
-const SKIP_REASON = `no Chromium at ${CHROMIUM} (install Debian's chromium package, or set MOTSIM_CHROMIUM): the report's browser test is SKIPPED`;
+const SKIP_REASON = chromiumSkipReason("the report's browser test");
 if (missing) process.stderr.write(`\n*** ${SKIP_REASON} ***\n\n`);
 
 const SCREENSHOT = join(ROOT, '.tmp', 'report-screenshot.png');
 
 describe(missing ? `report in a browser (skipped: ${SKIP_REASON})` : 'report in a browser', () => {
-  let browser: BrowserContext | undefined;
-  let userDataDir = '';
+  let browser: OfflinePage | undefined;
   let reportPath = '';
 
   beforeAll(() => {
@@ -30,35 +26,15 @@ describe(missing ? `report in a browser (skipped: ${SKIP_REASON})` : 'report in 
     fs.mkdirSync(join(ROOT, '.tmp'), { recursive: true });
     reportPath = join(ROOT, '.tmp', 'report-browser-test.html');
     execFileSync(process.execPath, [join(ROOT, 'bin', 'motsim.js'), 'report', '--quick', '--out', reportPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    userDataDir = fs.mkdtempSync(join(os.tmpdir(), 'motsim-chromium-'));
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it.skipIf(missing)('every chart renders with data, offline, and the console has no errors', async () => {
-    // A fresh user-data dir: launchPersistentContext is playwright's way to name one.
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1360, height: 900 },
-      deviceScaleFactor: 1,
-    });
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    const requests: string[] = [];
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
+    browser = await openOfflinePage();
+    const { page, problems, requests } = browser;
 
     await page.goto(pathToFileURL(reportPath).href);
     await page.waitForSelector('body[data-charts-ready]');
