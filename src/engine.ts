@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import type { Disk } from './io/disk.js';
-import { joinPath, mkdirpDurable } from './io/disk.js';
+import { joinPath, mkdirpDurable, readTextFile } from './io/disk.js';
 import { DirectoryLockedError, lockFilePath, type DirectoryLock } from './io/directory-lock.js';
 import { requireDirectory } from './io/require-directory.js';
 import type { Clock } from './io/clock.js';
@@ -20,6 +20,7 @@ import {
   type ConfigInput,
   type ConfigWarning,
   type EngineConfig,
+  type ResolvedConfig,
   type LoggingMode,
 } from './config/config.js';
 import { Catalog } from './catalog.js';
@@ -728,7 +729,7 @@ function executorFactory(options: EngineOptions, config: EngineConfig, disk: Dis
   const kind = options.checkpointExecutor ?? (disk instanceof RealDisk ? 'threads' : 'inline');
   if (kind === 'threads') {
     const cores = options.cpuCores ?? os.availableParallelism(); // read once, here, when the engine opens
-    return (workers) => new ThreadExecutor(workers, cores);
+    return (workers) => new ThreadExecutor(workers, cores, clock);
   }
   const simulatedCores = config.sockets * config.coresPerSocket;
   return (workers) => new InlineExecutor(clock, INLINE_PAUSE_US, boundedParallelism(workers, simulatedCores));
@@ -736,7 +737,15 @@ function executorFactory(options: EngineOptions, config: EngineConfig, disk: Dis
 
 async function resolveOptions(options: EngineOptions): Promise<{ config: EngineConfig; warnings: ConfigWarning[] }> {
   if (options.confFile) {
-    const fromFile = await loadMotConf(options.confFile);
+    // Through the injected disk (a simulated engine reads its simulated disk); without one, through a
+    // real disk opened for this read only (the engine's own needs the configuration's sockets).
+    const disk = options.disk ?? new RealDisk();
+    let fromFile: ResolvedConfig;
+    try {
+      fromFile = await loadMotConf(options.confFile, (path) => readTextFile(disk, path));
+    } finally {
+      if (options.disk === undefined) await disk.close();
+    }
     if (!options.config) return fromFile;
     const merged = resolveConfig({ ...configAsInput(fromFile.config), ...options.config }, options.confFile);
     return { config: merged.config, warnings: [...fromFile.warnings, ...merged.warnings] };

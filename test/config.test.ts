@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { isMotError } from '../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import {
   defaultConfig,
@@ -645,5 +646,29 @@ describe('defect 20: one rule for every numeric parameter (the form decides read
         expect((thrown as MotError).message).toContain(`"${spec.name}"`);
       }
     }
+  });
+});
+
+describe('a confFile is read through the injected disk (no node:fs in the engine)', () => {
+  it('an engine on an in-memory disk reads its mot.conf from that disk, and a missing one is an error naming it', async () => {
+    const { MemDisk } = await import('../src/wal/mem-disk.js');
+    const { Engine } = await import('../src/engine.js');
+    const disk = new MemDisk();
+    const file = await disk.open('/etc/mot.conf', { create: true });
+    await file.write(0, new TextEncoder().encode('group_commit_size = 7\nenable_group_commit = true\n'));
+    await file.close();
+    const engine = await Engine.open('/db', { disk, confFile: '/etc/mot.conf', onWarning: () => undefined });
+    try {
+      expect(engine.config.groupCommitSize).toBe(7);
+      expect(engine.config.enableGroupCommit).toBe(true);
+    } finally {
+      await engine.close();
+    }
+    const err = await Engine.open('/db2', { disk, confFile: '/etc/missing.conf' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isMotError(err)).toBe(true);
+    expect((err as Error).message).toContain('/etc/missing.conf');
   });
 });

@@ -7,6 +7,7 @@
 // without copying.
 
 import { Piscina } from 'piscina';
+import type { Clock } from '../io/clock.js';
 import { workerUrl } from '../io/worker-url.js';
 import type { SegmentFault, SegmentHeader } from './checkpoint-format.js';
 import { boundedParallelism, type CheckpointExecutor } from './executor.js';
@@ -19,7 +20,11 @@ export class ThreadExecutor implements CheckpointExecutor {
   private started = 0;
 
   /** `workers` configured, `cores` this machine's (os.availableParallelism(), read once by the engine). */
-  constructor(workers: number, cores: number) {
+  constructor(
+    workers: number,
+    cores: number,
+    private readonly clock: Clock,
+  ) {
     this.parallelism = boundedParallelism(workers, cores);
     this.pool = new Piscina({
       filename: workerUrl('checkpoint/segment-worker.js'),
@@ -44,9 +49,9 @@ export class ThreadExecutor implements CheckpointExecutor {
     return (await this.run({ op: 'verify', bytes, header: expected })) as Uint8Array | SegmentFault;
   }
 
-  /** setImmediate: runs after pending I/O callbacks, so flush completions and commits go first. */
+  /** The clock's turn of the event loop (setImmediate on the real clock): flush completions and commits go first. */
   pause(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve));
+    return this.clock.yieldToEventLoop();
   }
 
   async close(): Promise<void> {

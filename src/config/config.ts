@@ -68,10 +68,14 @@ export function parseMotConf(text: string, source: string): ResolvedConfig {
 }
 
 /** Reads and resolves a mot.conf file. Config loading happens before an engine (and its Disk) exists. */
-export async function loadMotConf(path: string): Promise<ResolvedConfig> {
+/**
+ * Read and resolve a mot.conf file. `readText` reads it (default: node:fs, for the command line's
+ * tools); the engine passes its injected Disk's, so a simulated engine reads its simulated disk.
+ */
+export async function loadMotConf(path: string, readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8')): Promise<ResolvedConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (cause) {
     throw configFileError(`could not read configuration file "${path}": ${describeCause(cause)}`, cause);
   }
