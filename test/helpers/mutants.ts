@@ -36,6 +36,8 @@ export function buildMutant(m: Mutant): string {
   fs.mkdirSync(root, { recursive: true });
   fs.cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
   fs.cpSync(join(ROOT, 'bin'), join(root, 'bin'), { recursive: true });
+  // dist's source maps name ../src: link it, so loading a mutant does not warn of missing sources.
+  fs.symlinkSync(join(ROOT, 'src'), join(root, 'src'), 'dir');
   for (const e of m.edits) {
     const path = join(root, 'dist', e.file);
     const text = fs.readFileSync(path, 'utf8');
