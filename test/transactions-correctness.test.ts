@@ -208,6 +208,34 @@ describe('a unique key a statement found free is validated at commit, even after
   }
 });
 
+describe('a unique key found free stays validated when the row that took it meanwhile is written later by the same transaction (found by crash-test: asynchronous, seed 376, --checkpoint-every-us 400)', () => {
+  for (const mode of MODE_NAMES) {
+    it(`${mode}: insert with u3 (free), another transaction moves row 3 onto u3, the first then writes row 3 and moves its own row off u3: 40001`, async () => {
+      const { e, run } = await manual(mode);
+      await run(e.createTable(USERS));
+      await run(e.openSession().transaction((tx) => tx.insert('users', { id: 3n, email: 'u1', team: 1 })));
+      const t2 = e.openSession().begin();
+      t2.insert('users', { id: 9n, email: 'u3', team: 1 }); // "u3 is free"
+      await run(e.openSession().transaction((tx) => tx.update('users', 3n, { email: 'u3' })));
+      t2.update('users', 9n, { email: 'u0' });
+      t2.update('users', 3n, { team: 2 }); // row 3 now holds u3, and t2 writes it: not a row t2 freed
+      await motError(run(t2.commit()), '40001');
+      await run(e.close());
+    });
+
+    it(`${mode}: a key found free because this transaction had moved the committed row off it first commits`, async () => {
+      const { e, run } = await manual(mode);
+      await run(e.createTable(USERS));
+      await run(e.openSession().transaction((tx) => tx.insert('users', { id: 3n, email: 'u3', team: 1 })));
+      const t2 = e.openSession().begin();
+      t2.update('users', 3n, { email: 'u1' }); // frees u3 in t2's view
+      t2.insert('users', { id: 9n, email: 'u3', team: 1 }); // "u3 is free": row 3 held it, t2 freed it
+      expect((await run(t2.commit())).csn).toBeGreaterThan(0);
+      await run(e.close());
+    });
+  }
+});
+
 describe('defect 4: write skew (validation skipped while another transaction held locks on rows it read)', () => {
   for (const mode of MODE_NAMES) {
     it(`${mode}: two transactions each read x and y and withdraw 100 from their own row: only one commits`, async () => {

@@ -105,9 +105,12 @@ export class Transaction {
   /**
    * Every unique-index key a statement of this transaction found free (`${index}:${key}` per table),
    * claimed then or not: an observation like a key found absent, validated at commit even when a
-   * later statement moved the row off it (its claim is gone, the answer it gave is not).
+   * later statement moved the row off it (its claim is gone, the answer it gave is not). With each,
+   * the committed rows that held it then and that this transaction's own writes freed (usually none):
+   * only those may still hold it at commit. A row another transaction moved onto the key afterwards
+   * does not become "mine" because this transaction writes it later (crash-test seed 376).
    */
-  private readonly uniqueSeenFree = new Map<Table, Set<string>>();
+  private readonly uniqueSeenFree = new Map<Table, Map<string, readonly SlotId[]>>();
   /** Unique-index keys locked while the commit waits for its flush. */
   private uniqueLocks: readonly UniqueLock[] = NO_UNIQUE_LOCKS;
   private stateValue: TransactionState = 'active';
@@ -493,24 +496,27 @@ export class Transaction {
     const image = this.imageOf(table, encKey, entry);
     const keys = image === undefined ? [] : table.uniqueKeysOf(image);
     const wanted: string[] = [];
+    const freedHolders: (readonly SlotId[])[] = [];
     for (let u = 0; u < keys.length; u++) {
       const key = keys[u];
       if (key === undefined) continue;
       const tag = `${u}:${key}`;
       const holder = claims?.byKey.get(tag);
       if (holder !== undefined && holder !== encKey) {
-        this.noteSeenFree(table, wanted);
+        this.noteSeenFree(table, wanted, freedHolders);
         throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
       }
-      const committed = this.committedHolder(table, u, key, encKey, tag);
+      const holders = table.uniqueHolders(u, key);
+      const committed = this.committedHolder(table, holders, encKey, tag);
       if (committed !== undefined) {
         this.reads.push({ table, key: table.keyOfSlot(committed), encKey: table.primaryKeyOfSlot(committed), slot: committed, version: table.version(committed) });
-        this.noteSeenFree(table, wanted);
+        this.noteSeenFree(table, wanted, freedHolders);
         throw Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, image!));
       }
       wanted.push(tag);
+      freedHolders.push(holders); // every holder was this row or freed by this transaction
     }
-    this.noteSeenFree(table, wanted);
+    this.noteSeenFree(table, wanted, freedHolders);
     if (claims === undefined) {
       if (wanted.length === 0) return;
       claims = { byKey: new Map(), byRow: new Map() };
@@ -522,23 +528,31 @@ export class Transaction {
     else claims.byRow.delete(encKey);
   }
 
-  /** Unique-index keys (`${index}:${key}`) a statement found free: validated at commit (validateReads). */
-  private noteSeenFree(table: Table, tags: readonly string[]): void {
+  /**
+   * Unique-index keys (`${index}:${key}`) a statement found free, each with the committed rows that
+   * held it then (freed by this transaction's writes): validated at commit (validateReads).
+   */
+  private noteSeenFree(table: Table, tags: readonly string[], freedHolders: readonly (readonly SlotId[])[]): void {
     if (tags.length === 0) return;
     let seen = this.uniqueSeenFree.get(table);
-    if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Set()));
-    for (const tag of tags) seen.add(tag);
+    if (seen === undefined) this.uniqueSeenFree.set(table, (seen = new Map()));
+    for (let i = 0; i < tags.length; i++) {
+      const before = seen.get(tags[i]!);
+      const now = freedHolders[i]!;
+      // Seen free twice: a holder counts as freed only if it was freed both times.
+      seen.set(tags[i]!, before === undefined ? now : before.filter((slot) => now.includes(slot)));
+    }
   }
 
   /**
-   * A committed row holding unique key `key` of index `u` that stays on it when this transaction
-   * commits: not the row `encKey` itself, not a row this transaction deletes or whose final image
-   * holds another key (`tag` not claimed by it).
+   * Of the committed rows holding a unique key (`holders`, Table.uniqueHolders; `tag` names the key),
+   * one that stays on it when this transaction commits: not the row `encKey` itself, not a row this
+   * transaction deletes or whose final image holds another key (`tag` not claimed by it).
    */
-  private committedHolder(table: Table, u: number, key: string, encKey: PrimKey, tag: string): SlotId | undefined {
+  private committedHolder(table: Table, holders: readonly SlotId[], encKey: PrimKey, tag: string): SlotId | undefined {
     const mine = this.writes.get(table);
     const claims = this.claims.get(table);
-    for (const slot of table.uniqueHolders(u, key)) {
+    for (const slot of holders) {
       const holderKey = table.primaryKeyOfSlot(slot);
       if (holderKey === encKey) continue;
       const w = mine?.get(holderKey);
@@ -563,7 +577,7 @@ export class Transaction {
         const { u, key } = parseUniqueTag(tag);
         const w = this.writes.get(table)!.get(encKey)!;
         if (locks.uniqueLockedByOther(table, u, key, this)) return Errors.serializationFailure(table.name, table.formatKey(w.key));
-        if (this.committedHolder(table, u, key, encKey, tag) !== undefined) {
+        if (this.committedHolder(table, table.uniqueHolders(u, key), encKey, tag) !== undefined) {
           return Errors.uniqueViolation(table.name, uniques[u]!, table.formatUniqueKey(u, this.imageOf(table, encKey, w)!));
         }
         wanted.push({ table, index: u, key });
@@ -622,13 +636,15 @@ export class Transaction {
         return Errors.serializationFailure(r.table.name, r.table.formatKey(r.key));
       }
     }
-    for (const [table, tags] of this.uniqueSeenFree) {
-      // A unique key found free must still be free of rows this transaction does not write itself.
+    for (const [table, seen] of this.uniqueSeenFree) {
+      // A unique key found free must still be free of committed rows, but for those this transaction
+      // had freed when it looked (and still writes).
       const mine = this.writes.get(table);
-      for (const tag of tags) {
+      for (const [tag, freed] of seen) {
         const { u, key } = parseUniqueTag(tag);
         const taken =
-          locks.uniqueLockedByOther(table, u, key, this) || table.uniqueHolders(u, key).some((slot) => mine?.get(table.primaryKeyOfSlot(slot)) === undefined);
+          locks.uniqueLockedByOther(table, u, key, this) ||
+          table.uniqueHolders(u, key).some((slot) => !freed.includes(slot) || mine?.get(table.primaryKeyOfSlot(slot)) === undefined);
         if (taken) return Errors.serializationFailure(table.name, `(a unique key of index "${table.uniqueIndexNames[u]}" it found free was taken meanwhile)`);
       }
     }
