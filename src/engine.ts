@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import type { Disk } from './io/disk.js';
-import { joinPath, mkdirpDurable, readTextFile } from './io/disk.js';
+import { joinPath, mkdirpDurable } from './io/disk.js';
 import { DirectoryLockedError, lockFilePath, type DirectoryLock } from './io/directory-lock.js';
 import { requireDirectory } from './io/require-directory.js';
 import type { Clock } from './io/clock.js';
@@ -737,15 +737,10 @@ function executorFactory(options: EngineOptions, config: EngineConfig, disk: Dis
 
 async function resolveOptions(options: EngineOptions): Promise<{ config: EngineConfig; warnings: ConfigWarning[] }> {
   if (options.confFile) {
-    // Through the injected disk (a simulated engine reads its simulated disk); without one, through a
-    // real disk opened for this read only (the engine's own needs the configuration's sockets).
-    const disk = options.disk ?? new RealDisk();
-    let fromFile: ResolvedConfig;
-    try {
-      fromFile = await loadMotConf(options.confFile, (path) => readTextFile(disk, path));
-    } finally {
-      if (options.disk === undefined) await disk.close();
-    }
+    // Through the injected disk (a simulated engine reads its simulated disk); without one, node:fs
+    // (loadMotConf's default), as the real disk would.
+    const disk = options.disk;
+    const fromFile: ResolvedConfig = await loadMotConf(options.confFile, disk && (async (path) => new TextDecoder().decode(await disk.readFile(path))));
     if (!options.config) return fromFile;
     const merged = resolveConfig({ ...configAsInput(fromFile.config), ...options.config }, options.confFile);
     return { config: merged.config, warnings: [...fromFile.warnings, ...merged.warnings] };

@@ -46,8 +46,8 @@ export {
   type TransactionFate,
   VIOLATIONS_MAX_DEFAULT,
   modeConflict,
-  formatEntryData,
 } from './sim/crash-test.js';
+export { formatEntryData } from './sim/entry-data.js';
 export type { EntryData, EntrySummary, OperationData, DdlData, JsonValue, JsonRow, JsonKey } from './sim/entry-data.js';
 export { violationTimelineHtml, violationTimelineFileName } from './report/violation-timeline.js';
 export { CHECKED_TABLE, type Workload, type WorkloadContext, type RecordedTransaction, type TransactionResult } from './sim/workload.js';

@@ -67,7 +67,6 @@ export function parseMotConf(text: string, source: string): ResolvedConfig {
   return resolveSettings(settings);
 }
 
-/** Reads and resolves a mot.conf file. Config loading happens before an engine (and its Disk) exists. */
 /**
  * Read and resolve a mot.conf file. `readText` reads it (default: node:fs, for the command line's
  * tools); the engine passes its injected Disk's, so a simulated engine reads its simulated disk.

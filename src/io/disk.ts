@@ -85,17 +85,6 @@ export async function mkdirpDurable(disk: Disk, dir: string): Promise<void> {
   for (const d of created.reverse()) await disk.syncDir(parentDir(d));
 }
 
-/** A whole file as UTF-8 text. */
-export async function readTextFile(disk: Disk, path: string): Promise<string> {
-  const file = await disk.open(path);
-  try {
-    const size = await file.size();
-    return new TextDecoder().decode(await file.read(0, size));
-  } finally {
-    await file.close();
-  }
-}
-
 export function parentDir(path: string): string {
   const i = path.lastIndexOf('/');
   return i <= 0 ? (i === 0 ? '/' : '.') : path.slice(0, i);

@@ -162,6 +162,7 @@ function fmt(x: number): string {
   return (Math.round(x * 10) / 10).toString();
 }
 
-function esc(s: string): string {
+/** Text made safe inside HTML text and double-quoted attributes. */
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

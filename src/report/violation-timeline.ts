@@ -7,6 +7,7 @@
 
 import type { TimelineTransaction, TransactionFate, ViolationReport } from '../sim/crash-test.js';
 import { entryLabel, formatEntryData } from '../sim/entry-data.js';
+import { esc } from './report-html.js';
 
 /** Fill of a transaction's bar by what became of it. */
 export const FATE_COLORS: Readonly<Record<TransactionFate, string>> = {
@@ -277,6 +278,3 @@ function f(n: number): string {
   return (Math.round(n * 10) / 10).toString();
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}

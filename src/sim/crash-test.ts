@@ -15,7 +15,7 @@ import { SimHangError } from './scheduler.js';
 import { CRASH_MODELS, faultConfig, type CrashModel, type FaultRecord, type FaultSpec } from './faults.js';
 import { digestImage, type DurableImage } from './sim-disk.js';
 import { SimWorld, resolveMachine, type MachineSpec } from './world.js';
-import { Ledger, formatEntry, type LedgerEntry } from './ledger.js';
+import { Ledger, type LedgerEntry } from './ledger.js';
 import { entrySummary, formatEntryData, type EntryData, type EntrySummary } from './entry-data.js';
 import { ModelDb } from './model.js';
 import { readEngineState } from './engine-state.js';
@@ -1098,4 +1098,3 @@ export function formatViolation(v: ViolationReport): string[] {
   ];
 }
 
-export { formatEntry, formatEntryData };

@@ -1,7 +1,8 @@
 // Ledger entries as plain data (JSON-safe: no bigint, no bytes, no NaN), for violation reports and
 // `motsim crash-test --json`, and the one-line text of an entry (traces, the ledger's hash).
-// Invariant: formatEntryData(entrySummary(e)) is the line the ledger always printed for `e`, so the
-// run fingerprints (which hash those lines) do not change with the representation.
+// Invariant: formatEntryData(entrySummary(e)) is the line the ledger printed for `e` before entries
+// became data, for every entry without the flags added since (outcome-unknown, applied-unanswered,
+// index DDL), so run fingerprints (which hash those lines) did not change with the representation.
 
 import type { LedgerEntry, LedgerOutcome } from './ledger.js';
 import type { KeyInput, RecordedOp } from './model.js';

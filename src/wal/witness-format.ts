@@ -1,7 +1,7 @@
 // The WAL witness file, `wal.witness` in the data directory: a small durable record of an LSN up to
 // which the log was known durable when it was written, so that recovery can tell a log whose end was
-// lost or cut (damage) from a torn tail. Shared by the writer (wal-writer.ts) and recovery (engine.ts,
-// via readWitness). Written whole and atomically (temp file, fdatasync, rename, directory fsync), off
+// lost or cut (damage) from a torn tail. Shared by the writer (wal-writer.ts) and recovery
+// (src/recovery/recover.ts, via readWitness). Written whole and atomically (temp file, fdatasync, rename, directory fsync), off
 // the commit path: when the engine opens (the recovered end), when the log is about to enter a new
 // segment (before any byte of it is written) and at a clean close. Layout (32 bytes, little endian;
 // docs/file-formats.md, "WAL witness"):
