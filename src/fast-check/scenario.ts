@@ -42,7 +42,8 @@ export const CONFIG_RANGES_DEFAULT: Readonly<Record<string, readonly [number, nu
   wal_segment_size: [1024 * 1024, 4 * 1024 * 1024],
   checkpoint_segsize: [16 * 1024 * 1024, 32 * 1024 * 1024],
   async_redo_buffer_size_max: [1024 * 1024, 64 * 1024 * 1024],
-  redo_buffer_size: [64 * 1024, 1024 * 1024],
+  // A redo buffer and its frame header must fit in a segment (wal_segment_size, 1 MB at least).
+  redo_buffer_size: [64 * 1024, 512 * 1024],
   wal_writer_delay: [1000, 20_000],
   group_commit_timeout: [100, 20_000],
   group_commit_size: [2, 32],

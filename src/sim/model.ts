@@ -406,8 +406,12 @@ export function valueText(v: Value | undefined): string {
   return `x'${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`;
 }
 
+/**
+ * The text of a key's values, compared as keys are: -0 and 0 are one key (as in the engine's key
+ * encoding and PostgreSQL's float8 equality), though a cell keeps its sign (valueText).
+ */
 function valuesText(values: readonly Value[]): string {
-  return values.map(valueText).join(',');
+  return values.map((v) => (Object.is(v, -0) ? '0' : valueText(v))).join(',');
 }
 
 /** The canonical text of a primary key (of normalized values). */
