@@ -25,6 +25,8 @@ interface OracleMutant extends Mutant {
   kinds: readonly string[];
   /** Faults the scenarios inject (none unless said). */
   faults?: readonly FaultName[];
+  /** Checkpoints while the workload runs, every this many µs of virtual time (none unless said). */
+  checkpointEveryUs?: number;
 }
 
 const ORACLE_MUTANTS: OracleMutant[] = [
@@ -93,6 +95,13 @@ const ORACLE_MUTANTS: OracleMutant[] = [
  */
 const WAL = 'src/wal/wal-writer.js';
 const DURABILITY_MUTANTS: OracleMutant[] = [
+  {
+    name: 'defect 12: a checkpoint that leaves acknowledged asynchronous commits unplaced at PREPARE (the write-ahead rule)',
+    edits: [{ file: 'src/checkpoint/checkpointer.js', find: '        this.tracker.placeBuffered();\n', replace: '' }],
+    modes: ['asynchronous'],
+    kinds: ['not-a-log-prefix', 'recovery-failed', 'not-serializable'],
+    checkpointEveryUs: 400,
+  },
   {
     name: 'synchronous commit acknowledged before its flush',
     edits: [{ file: 'src/commit-group/sync-handler.js', find: '        return done;', replace: '        done.catch(() => undefined);\n        return Promise.resolve();' }],
@@ -164,7 +173,8 @@ describe('broken builds: the oracle (crash-test and its checker) catches each de
       const real = await importFrom<CrashTestModule>(REAL_BUILD, 'src/sim/crash-test.js');
       for (const mode of m.modes) {
         const faults = [...(m.faults ?? [])];
-        const broken = await mutant.crashTest({ mode, seed: SEED, runs: SCENARIOS_MAX, violationsMax: 1, faults });
+        const checkpoints = m.checkpointEveryUs === undefined ? {} : { checkpointEveryUs: m.checkpointEveryUs };
+        const broken = await mutant.crashTest({ mode, seed: SEED, runs: SCENARIOS_MAX, violationsMax: 1, faults, ...checkpoints });
         expect(broken.violations.length, `${m.name}, ${mode}: no violation in ${SCENARIOS_MAX} scenarios from seed ${SEED}`).toBeGreaterThan(0);
         const v = broken.violations[0]!;
         console.log(`${m.name}, ${mode}: caught in scenario ${broken.scenarios} of ${SCENARIOS_MAX} as ${v.kind}`);
@@ -172,7 +182,7 @@ describe('broken builds: the oracle (crash-test and its checker) catches each de
         // The scenario that caught it passes on the real build: the finding is the mutant's.
         expect(v.replay, 'a violation names its replay').toContain(`--seed ${v.seed} `);
         expect(v.entries.length + v.message.length, 'and says what it found').toBeGreaterThan(0);
-        const sound = await real.crashTest({ mode, seed: v.seed, runs: 1, faults });
+        const sound = await real.crashTest({ mode, seed: v.seed, runs: 1, faults, ...checkpoints });
         expect(sound.violations.map((x) => `${x.kind}: ${x.message} (${x.replay})`), `${mode}: the real build, ${v.replay}`).toEqual([]);
       }
     }, ORACLE_TEST_TIMEOUT_MS);
