@@ -96,6 +96,13 @@ const ORACLE_MUTANTS: OracleMutant[] = [
 const WAL = 'src/wal/wal-writer.js';
 const DURABILITY_MUTANTS: OracleMutant[] = [
   {
+    name: 'defect 11: inspect not holding a preallocated segment to its size, as recovery does',
+    edits: [{ file: 'src/tools/inspect.js', find: 'preallocated: settings?.wal_preallocate ?? false,', replace: 'preallocated: false,' }],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    kinds: ['inspect-disagrees-with-recovery'],
+    faults: ['wal-truncate'],
+  },
+  {
     name: 'defect 12: a checkpoint that leaves acknowledged asynchronous commits unplaced at PREPARE (the write-ahead rule)',
     edits: [{ file: 'src/checkpoint/checkpointer.js', find: '        this.tracker.placeBuffered();\n', replace: '' }],
     modes: ['asynchronous'],
