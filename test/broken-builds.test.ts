@@ -96,6 +96,13 @@ const ORACLE_MUTANTS: OracleMutant[] = [
 const WAL = 'src/wal/wal-writer.js';
 const DURABILITY_MUTANTS: OracleMutant[] = [
   {
+    name: 'defect 13: the directory\'s recorded settings (directory.json) ignored, the configuration given wins',
+    edits: [{ file: 'src/engine.js', find: 'recorded === undefined ? { config: given.config, warnings: [] } : applyDirectorySettings(given.config, recorded, dir);', replace: '{ config: given.config, warnings: [] };' }],
+    modes: ['synchronous', 'group', 'asynchronous'],
+    kinds: ['recovery-failed', 'acknowledged-commit-lost', 'not-a-log-prefix', 'false-corruption-report', 'damage-not-reported'],
+    faults: ['config-change'],
+  },
+  {
     name: 'defect 11: inspect not holding a preallocated segment to its size, as recovery does',
     edits: [{ file: 'src/tools/inspect.js', find: 'preallocated: settings?.wal_preallocate ?? false,', replace: 'preallocated: false,' }],
     modes: ['synchronous', 'group', 'asynchronous'],
