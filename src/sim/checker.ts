@@ -188,11 +188,9 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     add('damage-not-reported', `recovery accepted the log although ${d.detail} (${d.path} offset ${d.fileOffset}, LSN ${d.lsn}) inside a durable frame`, []);
   }
 
-  // End damage: required reports; and from the first destroyed LSN on, losses are the fault's (allowed).
-  let excusedFromLsn = Number.POSITIVE_INFINITY;
+  // End damage: required reports; and from the first destroyed LSN on (endLostFrom), losses are the fault's (allowed).
   for (const d of input.damage) {
     if (d.firstLostLsn === undefined) continue;
-    excusedFromLsn = Math.min(excusedFromLsn, d.firstLostLsn);
     if (endDamageMustBeReported(d, from)) {
       add(
         'damage-not-reported',
@@ -203,7 +201,7 @@ export function checkCrash(input: CrashCheckInput): CrashCheckResult {
     }
   }
   // A commit whose frame ends past the first destroyed LSN is gone with it (frames may hold several).
-  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (e.frameEndLsn ?? e.lsn + 1) > excusedFromLsn;
+  const excused = (e: LedgerEntry): boolean => e.lsn !== undefined && (e.frameEndLsn ?? e.lsn + 1) > endLostFrom;
   const mustKept = must.filter((e) => !excused(e));
   const changes = new Map(log.map((e) => [e, cellChanges(e, history.effects.get(e) ?? [], history.defsAfter.get(e))] as const));
   const match = matchPrefix(input.base.cells(), input.recovery.state.cells(), log, changes, mustKept);

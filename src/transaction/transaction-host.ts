@@ -31,8 +31,8 @@ export interface TransactionHost {
    * the error to give the client.
    */
   applyFailed(txId: number, cause: unknown): MotError;
-  /** Lets the event loop turn between commits (commit-pacer.ts); absent: never yields. */
-  readonly commitPacer?: CommitPacer;
+  /** Lets the event loop turn between commits (commit-pacer.ts). */
+  readonly commitPacer: CommitPacer;
 }
 
 export interface ApplyHook {

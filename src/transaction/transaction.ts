@@ -315,7 +315,7 @@ export class Transaction {
     try {
       return await this.commitNow();
     } finally {
-      const turn = this.host.commitPacer?.pace();
+      const turn = this.host.commitPacer.pace();
       if (turn !== undefined) await turn;
     }
   }
